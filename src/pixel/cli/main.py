@@ -1,0 +1,56 @@
+"""`pixel` command: dispatches to one module per sub-command.
+
+Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``, and imports
+heavy libraries (torch, Pango) inside ``run`` so that ``pixel --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# command name -> module
+COMMANDS: dict[str, str] = {
+}
+
+
+def configure_runtime() -> None:
+    """Thread and precision defaults for command-line runs (never set at import of the library).
+
+    MKL's dynamic threading made fp32 matmuls unstable and ~2x slower on small CPU machines.
+    """
+    os.environ.setdefault("MKL_DYNAMIC", "FALSE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixel", description="PIXEL: language modelling with pixels.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_runtime()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
+        # Library errors are written for people: print them without a traceback.
+        print(f"pixel {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
