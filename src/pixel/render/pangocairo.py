@@ -53,7 +53,9 @@ class _Native:
             extra = fonts.font_files_in(renderer.fallback_fonts_dir) if renderer.fallback_fonts_dir else []
             self.font_map = fonts.system_font_map(main_font, extra)
         else:
-            self.font_map = fonts.hermetic_font_map(main_font, fonts.fallback_font_files(renderer.fallback_fonts_dir))
+            self.font_map = fonts.hermetic_font_map(
+                main_font, fonts.fallback_font_files(renderer.fallback_fonts_dir)
+            )
 
         # The original's description string, e.g. "Noto Sans 13.333333333333332px" (an absolute size).
         description = f"{fonts.family_name(main_font)} {renderer.font_pixel_size}px"
@@ -158,7 +160,12 @@ class _Native:
         if self.scratch is None or self.scratch[0].get_width() < width:
             surface = cairocffi.ImageSurface(cairocffi.FORMAT_A8, max(width, 512), self.height)
             context = cairocffi.Context(surface)
-            self.scratch = (surface, context, self.ffi.cast("cairo_t *", context._pointer), self._view(surface))
+            self.scratch = (
+                surface,
+                context,
+                self.ffi.cast("cairo_t *", context._pointer),
+                self._view(surface),
+            )
         surface, _context, cr, view = self.scratch
         view.fill(0)
         surface.mark_dirty()
@@ -234,7 +241,10 @@ class PangoCairoTextRenderer(TextRenderer):
             return False
         pango = self._native.pango
         rtl = pango.PANGO_DIRECTION_RTL
-        votes = sum(pango.pango_unichar_direction(ord(c)) == rtl for c in (letters[0], letters[-1], letters[len(letters) // 2]))
+        votes = sum(
+            pango.pango_unichar_direction(ord(c)) == rtl
+            for c in (letters[0], letters[-1], letters[len(letters) // 2])
+        )
         return votes >= 2
 
     def _patch_ceil(self, x: float) -> int:
@@ -300,7 +310,9 @@ class PangoCairoTextRenderer(TextRenderer):
         """Every word but the last is drawn as "<word> "; each next word starts on a patch boundary.
         Words that do not fit are dropped. ``word_starts`` has one entry per drawn word plus the end patch."""
         if rtl:
-            raise ValueError("rtl=True is not supported for word lists (the original ignored it); leave it False")
+            raise ValueError(
+                "rtl=True is not supported for word lists (the original ignored it); leave it False"
+            )
         ppp = self.pixels_per_patch
         last_patch_x = self.max_pixels_len - ppp
         pieces = [f"{word} " for word in words[:-1]]
@@ -430,11 +442,17 @@ class PangoCairoTextRenderer(TextRenderer):
         sep_x = self.next_patch(2 + drawn_width_a + 2)
         b_x = sep_x + ppp + 2
         b_max = self._patch_floor(W - ppp) if rtl else None
-        full_b, width_b, drawn_b, _drawn_width_b = self._draw_sentence(text_b, b_x, unknown, max_length=b_max, rtl=rtl)
+        full_b, width_b, drawn_b, _drawn_width_b = self._draw_sentence(
+            text_b, b_x, unknown, max_length=b_max, rtl=rtl
+        )
         map_b_full = map_b = None
         if return_offset_mapping:
             map_b_full = self._offset_mapping(full_b, b_x, width_b + 2, b_x - 2, rtl)
-            map_b = self._offset_mapping(drawn_b, b_x, width_b + 2, b_x - 2, rtl) if drawn_b is not full_b else map_b_full
+            map_b = (
+                self._offset_mapping(drawn_b, b_x, width_b + 2, b_x - 2, rtl)
+                if drawn_b is not full_b
+                else map_b_full
+            )
         eos_x = self.next_patch(b_x + width_b + 2)
         sep = [sep_x // ppp, eos_x // ppp]
         image = self._finish(native.take_image(), sep)
