@@ -24,7 +24,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +213,7 @@ def fallback_font_files(fallback_fonts_dir: str | os.PathLike[str] | None) -> li
     return present
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warn_missing_once(missing: tuple[str, ...]) -> None:
     warnings.warn(
         f"{len(missing)} default fallback fonts are missing ({', '.join(missing)}); characters only they cover "
