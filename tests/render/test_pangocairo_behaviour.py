@@ -124,7 +124,7 @@ def test_overlapping_ink_is_composited_like_cairo():
 
     r = PangoCairoTextRenderer(max_seq_length=8)
     native = r._native
-    placed = [("a\u0361\u0361\u0361", 3), ("jot", 9)]  # the combining breves reach over "jot"
+    placed = [("WAVE", 3), ("MOVE", 12)]  # drawn 9 px apart: the words overlap
     expected_coverage = np.zeros((16, 128), dtype=np.uint8)
     composed = np.full((16, 128), 255, dtype=np.uint8)
     inked = []
