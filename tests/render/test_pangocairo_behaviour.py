@@ -16,7 +16,9 @@ from pixel.render.base import CONFIG_NAME, DEFAULT_FONT_FILE, TextRenderer, file
 from pixel.render.pangocairo import PangoCairoTextRenderer
 
 ADLAM_FONT = Path("/usr/share/fonts/truetype/noto/NotoSansAdlam-Regular.ttf")
-ADLAM_TEXT = "\U0001e900\U0001e901\U0001e902"  # only Noto Sans Adlam covers these, and it is not a default fallback
+ADLAM_TEXT = (
+    "\U0001e900\U0001e901\U0001e902"  # only Noto Sans Adlam covers these, and it is not a default fallback
+)
 
 
 @pytest.fixture(scope="module")

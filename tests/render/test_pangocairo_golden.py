@@ -26,7 +26,9 @@ _renderers: dict[tuple, PangoCairoTextRenderer] = {}
 def renderer(use_system_fonts: bool = True, **kwargs) -> PangoCairoTextRenderer:
     key = (use_system_fonts, tuple(sorted(kwargs.items())))
     if key not in _renderers:
-        _renderers[key] = PangoCairoTextRenderer(DEFAULT_FONT_FILE, use_system_fonts=use_system_fonts, **kwargs)
+        _renderers[key] = PangoCairoTextRenderer(
+            DEFAULT_FONT_FILE, use_system_fonts=use_system_fonts, **kwargs
+        )
     return _renderers[key]
 
 
@@ -62,7 +64,9 @@ def test_shipped_font_is_the_golden_font():
     assert file_sha256(DEFAULT_FONT_FILE) == CASES["font"]["sha256"]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES["cases"] if c["id"] != "words_empty_list"], ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES["cases"] if c["id"] != "words_empty_list"], ids=lambda c: c["id"]
+)
 def test_golden_case_is_pixel_identical(case):
     expected = golden(case["id"])
     assert expected["error"] is None

@@ -500,7 +500,7 @@ class PangoCairoTextRenderer(TextRenderer):
         if room <= 0:
             raise ValueError(
                 f"stride={stride} leaves no room for new text in an overflow window: text_a and the separator "
-                f"take {sep_x // ppp + 1} of {self.max_seq_length} patches; use a smaller stride"
+                f"take {sep_x // ppp + 1} of {self.max_seq_length} patches; use a smaller stride or text_a_max_length"
             )
         copy_columns = (sep_x // ppp + 1) * ppp
         b_start = sep_x + ppp + 2
@@ -608,7 +608,9 @@ class PangoCairoTextRenderer(TextRenderer):
                 start = end
         if len(mapping) < self._patch_ceil(text_width + offset - text_shift):
             mapping.append((text_length - start, 0) if rtl else (start, len(positions)))
-        if blank_patch:
+        if rtl:  # mirrored indices of the line end would be -1 (the original returned those)
+            mapping = [(max(a, 0), max(b, 0)) for a, b in mapping]
+        if blank_patch and len(mapping) >= 2:  # (the original crashed with fewer entries)
             mapping[-2] = (mapping[-2][0], mapping[-1][1])
             mapping[-1] = (-1, -1)
         return mapping
