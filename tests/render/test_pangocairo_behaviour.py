@@ -127,7 +127,6 @@ def test_overlapping_ink_is_composited_like_cairo():
     r = PangoCairoTextRenderer(max_seq_length=8)
     native = r._native
     placed = [("WAVE", 3), ("MOVE", 12)]  # drawn 9 px apart: the words overlap
-    expected_coverage = np.zeros((16, 128), dtype=np.uint8)
     composed = np.full((16, 128), 255, dtype=np.uint8)
     inked = []
     for piece, x in placed:

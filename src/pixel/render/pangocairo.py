@@ -29,7 +29,7 @@ from pixel.render.encoding import Encoding
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
 _WORD_CACHE_SIZE = 50_000
 _WORD_MARGIN = 48  # px of room around a cached word for ink outside its logical box
-_UNKNOWN_GLYPH_FLAG = 0x10000000
+_INK_MARGIN = 4  # px beyond Pango's ink rectangle that antialiasing may touch
 
 
 class _Native:
@@ -96,6 +96,7 @@ class _Native:
         self.size = ffi.new("int[2]")
         self.rect = ffi.new("PangoRectangle *")
         self.scratch: tuple[Any, Any, Any, np.ndarray] | None = None
+        self.dirty = self.width
         self.clear()
 
     def _view(self, surface: Any) -> np.ndarray:
@@ -111,7 +112,11 @@ class _Native:
 
     def clear(self) -> None:
         """Blank surface: alpha 0 (A8) or white (RGB24), source black."""
-        self.pixels.fill(255 if self.rgb else 0)
+        if self.rgb:
+            self.pixels.fill(255)
+        else:
+            self.pixels[:, : self.dirty].fill(0)
+        self.dirty = 0
         self.surface.mark_dirty()
         self.context.set_source_rgb(0.0, 0.0, 0.0)
 
@@ -125,7 +130,11 @@ class _Native:
 
     def show(self, layout: Any, x: float, height: int, cr: Any = None) -> None:
         """Draw the layout with its top-left corner at (x, ppp/2 - height/2 - 2)."""
-        cr = self.cr if cr is None else cr
+        if cr is None:
+            cr = self.cr
+            # Columns right of the ink stay blank: copy and clear only up to there (short texts are cheap).
+            self.pango.pango_layout_get_pixel_extents(layout, self.rect, self.ffi.NULL)
+            self.dirty = max(self.dirty, math.ceil(x) + self.rect.x + self.rect.width + _INK_MARGIN)
         self.cairo.cairo_move_to(cr, x, self.height / 2.0 - height / 2.0 - 2)
         self.pangocairo.pango_cairo_show_layout(cr, layout)
 
@@ -135,7 +144,10 @@ class _Native:
         if self.rgb:
             image = np.ascontiguousarray(self.pixels[:, :, 2::-1])
         else:
-            image = np.subtract(255, self.pixels, dtype=np.uint8)
+            used = min(self.dirty, self.width)
+            image = np.empty((self.height, self.width), dtype=np.uint8)
+            np.subtract(255, self.pixels[:, :used], out=image[:, :used], dtype=np.uint8)
+            image[:, used:] = 255
         self.clear()
         return image
 
