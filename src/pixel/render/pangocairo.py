@@ -70,6 +70,8 @@ class _Native:
         fmt = cairocffi.FORMAT_RGB24 if self.rgb else cairocffi.FORMAT_A8
         self.surface = cairocffi.ImageSurface(fmt, self.width, self.height)
         self.context = cairocffi.Context(self.surface)
+        self.surface_pointer = self.surface._pointer
+        self.context_pointer = self.context._pointer
         self.cr = ffi.cast("cairo_t *", self.context._pointer)
         self.pixels = self._view(self.surface)
 
@@ -117,8 +119,9 @@ class _Native:
         else:
             self.pixels[:, : self.dirty].fill(0)
         self.dirty = 0
-        self.surface.mark_dirty()
-        self.context.set_source_rgb(0.0, 0.0, 0.0)
+        self.cairo.cairo_surface_mark_dirty(self.surface_pointer)
+        if self.rgb:
+            self.cairo.cairo_set_source_rgb(self.context_pointer, 0.0, 0.0, 0.0)
 
     def set_text(self, layout: Any, text: str) -> None:
         data = text.encode("utf-8")
@@ -140,7 +143,7 @@ class _Native:
 
     def take_image(self) -> np.ndarray:
         """The drawn image (uint8 [h, W] grey, ink 0, or [h, W, 3] RGB), then a blank surface."""
-        self.surface.flush()
+        self.cairo.cairo_surface_flush(self.surface_pointer)
         if self.rgb:
             image = np.ascontiguousarray(self.pixels[:, :, 2::-1])
         else:
