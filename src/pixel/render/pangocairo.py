@@ -79,6 +79,9 @@ class _Native:
             ctx = ffi.gc(self.pango.pango_font_map_create_context(self.font_map), gobject.g_object_unref)
             self.pangocairo.pango_cairo_update_context(self.cr, ctx)
             self.pango.pango_context_set_font_description(ctx, self.font)
+            if not renderer.use_system_fonts:
+                # Hermetic renders must not depend on the locale either (it steers fallback and CJK forms).
+                self.pango.pango_context_set_language(ctx, self.pango.pango_language_from_string(b"en"))
             if rtl:
                 self.pango.pango_context_set_base_dir(ctx, self.pango.PANGO_DIRECTION_RTL)
             return ctx
