@@ -259,6 +259,14 @@ def test_changed_font_warns_and_missing_font_names_the_path(tmp_path, r):
         PangoCairoTextRenderer.from_pretrained(folder)
 
 
+def test_changed_settings_take_effect():
+    r = PangoCairoTextRenderer()
+    r("warm up")
+    r.max_seq_length = 64
+    r.rgb = True
+    assert r("now smaller").pixel_values.shape == (16, 1024, 3)
+
+
 def test_pickled_renderer_renders_the_same(r):
     before = r(("pickle", "me"), return_offset_mapping=True)
     clone = pickle.loads(pickle.dumps(r))

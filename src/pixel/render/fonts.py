@@ -14,6 +14,10 @@ Using the original's font: PIXEL's released models were fine-tuned on renders of
 pass ``font_file="path/to/GoNotoCurrent.ttf"`` (or load the repository's renderer folder with
 ``load_renderer``); our default ``NotoSans-Regular.ttf`` gives close but not identical images.
 
+Hermetic renders also use a fixed Pango language ("en") instead of the locale's. One input remains outside
+our control: the PANGO_LANGUAGE / LANGUAGE environment variables steer which language Pango assumes for
+Han text (Chinese vs Japanese glyph forms) in both modes; leave them unset for reproducible CJK renders.
+
 All native libraries are loaded on first use: importing this module loads nothing.
 """
 

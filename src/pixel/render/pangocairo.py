@@ -40,7 +40,7 @@ class _Native:
         import pangocairocffi
         import pangocffi
 
-        self.pid = os.getpid()
+        self.key: tuple[Any, ...] = ()
         self.ffi = pangocairocffi.ffi
         self.pango = pangocffi.pango
         self.pangocairo = pangocairocffi.pangocairo
@@ -242,11 +242,28 @@ class PangoCairoTextRenderer(TextRenderer):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "use_system_fonts": self.use_system_fonts}
 
+    def _native_key(self) -> tuple[Any, ...]:
+        """What the native handles depend on: the process and every setting that shapes the surface or fonts
+        (the original let ``from_pretrained`` overrides change settings after construction)."""
+        return (
+            os.getpid(),
+            self.font_file,
+            self.font_size,
+            self.dpi,
+            self.pixels_per_patch,
+            self.max_seq_length,
+            self.rgb,
+            self.fallback_fonts_dir,
+            self.use_system_fonts,
+        )
+
     @property
     def _native(self) -> _Native:
         native = self._native_handles
-        if native is None or native.pid != os.getpid():
+        key = self._native_key()
+        if native is None or native.key != key:
             native = self._native_handles = _Native(self)
+            native.key = key
             self._word_cache = {}
         return native
 
