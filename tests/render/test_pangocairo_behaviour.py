@@ -188,6 +188,24 @@ def test_hermetic_renderer_does_not_see_system_only_fonts():
     assert not np.array_equal(hermetic.pixel_values, system.pixel_values)
 
 
+def _application_fonts_of_the_process_config() -> int:
+    from pixel.render import fonts
+
+    _ffi, fontconfig, _pangoft2 = fonts.native()
+    fontconfig.FcInit()
+    font_set = fontconfig.FcConfigGetFonts(fontconfig.FcConfigGetCurrent(), 1)  # FcSetApplication
+    return 0 if font_set == _ffi.NULL else font_set.nfont
+
+
+def test_hermetic_renderer_leaves_the_process_fontconfig_alone(tmp_path):
+    shutil.copy(ADLAM_FONT, tmp_path / "PrivateCopy.ttf")
+    before = _application_fonts_of_the_process_config()
+    PangoCairoTextRenderer(fallback_fonts_dir=tmp_path)(ADLAM_TEXT)
+    assert _application_fonts_of_the_process_config() == before
+    PangoCairoTextRenderer(use_system_fonts=True, fallback_fonts_dir=tmp_path)(ADLAM_TEXT)
+    assert _application_fonts_of_the_process_config() > before  # system mode registers, like the original
+
+
 def test_fallback_fonts_dir_is_used_and_replaces_the_default_set(tmp_path):
     shutil.copy(ADLAM_FONT, tmp_path / ADLAM_FONT.name)
     r = PangoCairoTextRenderer(fallback_fonts_dir=tmp_path)
