@@ -206,6 +206,22 @@ def test_hermetic_renderer_leaves_the_process_fontconfig_alone(tmp_path):
     assert _application_fonts_of_the_process_config() > before  # system mode registers, like the original
 
 
+def test_system_mode_sees_a_font_added_after_pango_was_used():
+    # Pango caches fontconfig's font list; a font file registered later must still be the one drawn.
+    free_sans = Path(pygame_package_dir()) / "freesansbold.ttf"
+    PangoCairoTextRenderer(use_system_fonts=True)("warm up the default font map")
+    system = PangoCairoTextRenderer(free_sans, use_system_fonts=True)("Hello")
+    hermetic = PangoCairoTextRenderer(free_sans)("Hello")
+    assert np.array_equal(system.pixel_values, hermetic.pixel_values)
+    assert not np.array_equal(system.pixel_values, PangoCairoTextRenderer()("Hello").pixel_values)
+
+
+def pygame_package_dir() -> str:
+    import importlib.util
+
+    return str(Path(importlib.util.find_spec("pygame").origin).parent)
+
+
 def test_fallback_fonts_dir_is_used_and_replaces_the_default_set(tmp_path):
     shutil.copy(ADLAM_FONT, tmp_path / ADLAM_FONT.name)
     r = PangoCairoTextRenderer(fallback_fonts_dir=tmp_path)

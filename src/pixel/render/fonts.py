@@ -132,6 +132,7 @@ FcBool FcConfigAppFontAddFile(FcConfig *config, const FcChar8 *file);
 FcBool FcConfigParseAndLoadFromMemory(FcConfig *config, const FcChar8 *buffer, FcBool complain);
 FcBool FcInit(void);
 void pango_fc_font_map_set_config(PangoFontMap *fcfontmap, FcConfig *fcconfig);
+void pango_fc_font_map_config_changed(PangoFontMap *fcfontmap);
 """
 
 
@@ -286,12 +287,18 @@ def system_font_map(font_file: str, fallback_files: Iterable[str]) -> Any:
     (what the original did through manimpango). Fallback then reaches every installed font."""
     import pangocairocffi
 
-    _ffi, fontconfig, _pangoft2 = native()
+    _ffi, fontconfig, pangoft2 = native()
+    font_map = pangocairocffi.pangocairo.pango_cairo_font_map_get_default()
     with _lock:
         fontconfig.FcInit()
+        added = False
         for path in (font_file, *fallback_files):
             if path not in _system_fonts_added:
                 if not fontconfig.FcConfigAppFontAddFile(fontconfig.FcConfigGetCurrent(), os.fsencode(path)):
                     raise ValueError(f"fontconfig cannot read the font file {path}")
                 _system_fonts_added.add(path)
-    return pangocairocffi.pangocairo.pango_cairo_font_map_get_default()
+                added = True
+        if added:
+            # Pango caches the font list: without this, fonts added after its first use stay invisible.
+            pangoft2.pango_fc_font_map_config_changed(font_map)
+    return font_map

@@ -45,7 +45,7 @@ class _Native:
         self.pango = pangocffi.pango
         self.pangocairo = pangocairocffi.pangocairo
         self.cairo = cairocffi.cairo
-        gobject = pangocffi.gobject
+        gobject = self.pangocffi_gobject = pangocffi.gobject
         ffi = self.ffi
 
         main_font = renderer.font_file
@@ -58,7 +58,8 @@ class _Native:
             )
 
         # The original's description string, e.g. "Noto Sans 13.333333333333332px" (an absolute size).
-        description = f"{fonts.family_name(main_font)} {renderer.font_pixel_size}px"
+        family = fonts.family_name(main_font)
+        description = f"{family} {renderer.font_pixel_size}px"
         self.font = ffi.gc(
             self.pango.pango_font_description_from_string(description.encode()),
             self.pango.pango_font_description_free,
@@ -90,6 +91,7 @@ class _Native:
             return ffi.gc(self.pango.pango_layout_new(ctx), gobject.g_object_unref)
 
         self.ltr_context = pango_context(rtl=False)
+        self._check_main_font(renderer.font_file)
         self.rtl_context = pango_context(rtl=True)
         self.ltr = layout(self.ltr_context)
         self.rtl = layout(self.rtl_context)
@@ -103,6 +105,24 @@ class _Native:
         self.scratch: tuple[Any, Any, Any, np.ndarray] | None = None
         self.dirty = self.width
         self.clear()
+
+    def _check_main_font(self, font_file: str) -> None:
+        """Fail, instead of silently drawing with another font, when Pango does not pick the main font."""
+        font = self.pango.pango_context_load_font(self.ltr_context, self.font)
+        chosen = ""
+        if font != self.ffi.NULL:
+            description = self.pango.pango_font_describe(font)
+            chosen = self.ffi.string(self.pango.pango_font_description_get_family(description)).decode()
+            self.pango.pango_font_description_free(description)
+            self.pangocffi_gobject.g_object_unref(font)
+        # Compare with the family Pango parsed from the description (trailing style words such as
+        # "Condensed" become attributes there, as in the original).
+        requested = self.ffi.string(self.pango.pango_font_description_get_family(self.font)).decode()
+        if chosen.casefold() != requested.casefold():
+            raise RuntimeError(
+                f"Pango does not use the font file {font_file} (family {requested!r}) but {chosen!r}; "
+                "fontconfig could not load it, or another installed font has the same family name"
+            )
 
     def _view(self, surface: Any) -> np.ndarray:
         """Writable numpy view of a surface's pixels: [h, W] (A8) or [h, W, 4] (RGB24, bytes B G R X)."""
