@@ -4,8 +4,8 @@ Bindings: ``pangocffi`` / ``pangocairocffi`` / ``cairocffi`` (cffi in ABI mode o
 libcairo and libfontconfig). Chosen over PyGObject + pycairo because they install from wheels without a
 compiler or GObject-introspection headers (PyGObject > 3.50 does not even build against Debian 12's GLib),
 and because they call the very same C functions, so the images are pixel-identical to the original's. They
-also let us bind a private fontconfig configuration to a Pango font map (see :mod:`pixel.render.fonts`),
-which PyGObject's typelibs do not expose. ``manimpango`` and ``fontTools`` are not needed.
+also let us bind a private fontconfig configuration to a Pango font map (see :mod:`pixel.render.fonts`);
+fontconfig's C types are outside GObject introspection. ``manimpango`` and ``fontTools`` are not needed.
 
 Geometry (all in pixels, ``ppp`` = pixels_per_patch, ``W`` = image width), as in the original:
 text starts at x = 2; each layout is drawn at y = ppp/2 - h/2 - 2 with h its logical height; the black end
@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pixel.render import fonts
-from pixel.render.base import TextRenderer
+from pixel.render.base import TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
 
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
@@ -309,9 +309,7 @@ class PangoCairoTextRenderer(TextRenderer):
         return math.floor(x / self.pixels_per_patch)
 
     def _finish(self, image: np.ndarray, sep_patches: list[int]) -> np.ndarray:
-        ppp = self.pixels_per_patch
-        for index in sep_patches:
-            image[:, index * ppp : (index + 1) * ppp] = 0
+        blacken_patches(image, sep_patches, self.pixels_per_patch)
         return image
 
     def _draw_sentence(
@@ -476,7 +474,8 @@ class PangoCairoTextRenderer(TextRenderer):
         rtl: bool = False,
     ) -> Encoding:
         """text_a, black separator, text_b, black end patch. Right-to-left geometry when ``rtl`` or when both
-        texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original."""
+        texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original;
+        ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
         ppp = self.pixels_per_patch
         W = self.max_pixels_len
