@@ -25,8 +25,9 @@ import numpy as np
 
 from pixel.render.base import TextRenderer
 from pixel.render.encoding import Encoding
+from pixel.render.pygame_layout import PyGameLayout, StringLayout
 
-# Words rasterised once per renderer and process (word lists follow Zipf's law); cleared when full.
+# Word layouts kept per renderer and process (word lists follow Zipf's law); cleared when full.
 _WORD_CACHE_SIZE = 50_000
 
 
@@ -36,23 +37,6 @@ def _import_freetype() -> Any:
     import pygame.freetype
 
     return pygame.freetype
-
-
-class _Glyphs:
-    """A string rasterised by pygame.freetype, relative to its pen origin.
-
-    coverage: uint8 [h, w] ink coverage of the string's box (empty when the box has no height).
-    ascent: rows of the box above the baseline (pygame's ``rect.y``); width, height: the box (the width
-    includes leading spaces and a trailing space's advance).
-    """
-
-    __slots__ = ("coverage", "ascent", "width", "height")
-
-    def __init__(self, coverage: np.ndarray, ascent: int, width: int, height: int) -> None:
-        self.coverage = coverage
-        self.ascent = ascent
-        self.width = width
-        self.height = height
 
 
 class PyGameTextRenderer(TextRenderer):
@@ -66,7 +50,7 @@ class PyGameTextRenderer(TextRenderer):
     Line breaks become spaces (`check_text`); the original drew them as box glyphs.
     """
 
-    _transient: ClassVar[tuple[str, ...]] = ("_font", "_word_cache", "_char_has_glyph")
+    _transient: ClassVar[tuple[str, ...]] = ("_font", "_layout", "_word_cache", "_char_has_glyph")
 
     def __init__(
         self,
@@ -117,29 +101,24 @@ class PyGameTextRenderer(TextRenderer):
             font.origin = False
             font.antialiased = True
             self._font, self._font_pid = font, os.getpid()
-            self._word_cache: dict[str, _Glyphs] = {}
+            self._layout = PyGameLayout(font)
+            self._word_cache: dict[str, StringLayout] = {}
             self._char_has_glyph: dict[str, bool] = {}
         return self._font
 
     # --------------------------------------------------------------------------------------------- glyphs
-    def _rasterise(self, text: str) -> _Glyphs:
-        font = self._load_font()
-        rect = font.get_rect(text)
-        if rect.width > 0 and rect.height > 0:
-            buffer, (width, height) = font.render_raw(text)
-            coverage = np.frombuffer(buffer, dtype=np.uint8).reshape(height, width)
-        else:
-            coverage = np.zeros((0, 0), dtype=np.uint8)
-        return _Glyphs(coverage, rect.y, rect.width, rect.height)
-
-    def _rasterise_word(self, word: str) -> _Glyphs:
+    def _layout_of(self, text: str) -> StringLayout:
         self._load_font()
-        glyphs = self._word_cache.get(word)
-        if glyphs is None:
+        return self._layout.layout(text)
+
+    def _word_layout(self, word: str) -> StringLayout:
+        self._load_font()
+        layout = self._word_cache.get(word)
+        if layout is None:
             if len(self._word_cache) >= _WORD_CACHE_SIZE:
                 self._word_cache.clear()
-            glyphs = self._word_cache[word] = self._rasterise(word)
-        return glyphs
+            layout = self._word_cache[word] = self._layout.layout(word)
+        return layout
 
     def _missing_chars(self, texts: list[str]) -> list[str]:
         """Characters of ``texts`` that the font has no glyph for, in order of first appearance."""
@@ -152,20 +131,11 @@ class PyGameTextRenderer(TextRenderer):
             missing.extend(c for c in dict.fromkeys(text) if not known[c] and c not in missing)
         return missing
 
-    @staticmethod
-    def _paste(canvas: np.ndarray, glyphs: _Glyphs, x: int, top: int) -> None:
-        """Draw ``glyphs`` with its box's top-left corner at (x, top), clipped to the canvas (255 - coverage)."""
-        height, width = glyphs.coverage.shape
-        y0, y1 = max(top, 0), min(top + height, canvas.shape[0])
-        x0, x1 = max(x, 0), min(x + width, canvas.shape[1])
-        if y1 > y0 and x1 > x0:
-            canvas[y0:y1, x0:x1] = 255 - glyphs.coverage[y0 - top : y1 - top, x0 - x : x1 - x]
-
-    def _paste_centred(self, canvas: np.ndarray, text: str, x: int) -> int:
-        """Draw ``text`` with its ink box left edge at x, centred vertically; returns the box width."""
-        glyphs = self._rasterise(text)
-        self._paste(canvas, glyphs, x, self.pixels_per_patch // 2 - glyphs.height // 2)
-        return glyphs.width
+    def _draw_centred(self, canvas: np.ndarray, text: str, x: int) -> int:
+        """Draw ``text`` with its box's left edge at x, the box centred vertically; returns the box width."""
+        layout = self._layout_of(text)
+        self._layout.draw(canvas, layout, x, self.pixels_per_patch // 2 - layout.height // 2)
+        return layout.width
 
     def _empty_canvas(self) -> np.ndarray:
         return np.full((self.pixels_per_patch, self.max_pixels_len), 255, dtype=np.uint8)
@@ -191,7 +161,7 @@ class PyGameTextRenderer(TextRenderer):
         """One text (sentence or paragraph) -> Encoding; text beyond the strip is clipped."""
         _reject_rtl(rtl)
         canvas = self._empty_canvas()
-        width = self._paste_centred(canvas, text, 2)
+        width = self._draw_centred(canvas, text, 2)
         end = self.next_patch(2 + width + 2)
         return self._encoding(canvas, [end], end // self.pixels_per_patch, [text])
 
@@ -218,10 +188,10 @@ class PyGameTextRenderer(TextRenderer):
         _reject_rtl(rtl)
         ppp = self.pixels_per_patch
         canvas = self._empty_canvas()
-        width_a = self._paste_centred(canvas, text_a, 2)
+        width_a = self._draw_centred(canvas, text_a, 2)
         sep = self.next_patch(2 + width_a + 2)
         start_b = sep + ppp + 2
-        width_b = self._paste_centred(canvas, text_b, start_b)
+        width_b = self._draw_centred(canvas, text_b, start_b)
         end = self.next_patch(start_b + width_b + 2)
         sep_patch, end_patch = sep // ppp, end // ppp
         sequence_ids: list[int | None] = [None] * self.max_seq_length
@@ -247,9 +217,9 @@ class PyGameTextRenderer(TextRenderer):
         drawn: list[str] = []
         for index, word in enumerate(words):
             is_last = index == len(words) - 1
-            glyphs = self._rasterise_word(word if is_last else word + " ")
-            self._paste(canvas, glyphs, offset, baseline - glyphs.ascent)
-            offset = self.next_patch(offset + glyphs.width + (2 if is_last else 0))
+            layout = self._word_layout(word if is_last else word + " ")
+            self._layout.draw(canvas, layout, offset, baseline - layout.top)
+            offset = self.next_patch(offset + layout.width + (2 if is_last else 0))
             word_starts.append(math.ceil(offset / ppp))
             drawn.append(word)
             if offset == last_patch:
