@@ -135,6 +135,7 @@ class PyGameLayout:
         self.font = font
         self._glyphs: dict[str, Piece] = {}
         self._runs: dict[str, Piece] = {}
+        self._layouts: dict[str, StringLayout] = {}
 
     def glyph(self, char: str) -> Piece:
         """One character as pygame draws it (the font's box glyph when the font lacks it)."""
@@ -193,6 +194,15 @@ class PyGameLayout:
             extent.add(self.run(chars))
         min_x, max_x, min_y, max_y = extent.close()
         return StringLayout(extent.placed, min_x, max_x - min_x, min_y, max_y - min_y, extent.top)
+
+    def cached_layout(self, text: str) -> StringLayout:
+        """`layout` of a short string that repeats (a word of a word list), cached."""
+        layout = self._layouts.get(text)
+        if layout is None:
+            if len(self._layouts) >= _RUN_CACHE_SIZE:
+                self._layouts.clear()
+            layout = self._layouts[text] = self.layout(text)
+        return layout
 
     def draw(self, canvas: np.ndarray, layout: StringLayout, x: int, y: int) -> None:
         """Blit ``layout`` onto the white ``canvas`` (uint8 [H, W]) with its box's top-left corner at (x, y),
