@@ -13,6 +13,10 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
+    "PyGameTextRenderer": "pixel.render.pygame",
+    "RenderedBatch": "pixel.render.batch",
+    "render_batch": "pixel.render.batch",
+    "to_model_inputs": "pixel.render.batch",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -2,7 +2,8 @@
 
 This renderer made the pretraining images of pixel-base (rendered Wikipedia and BookCorpus). pygame.freetype
 does no shaping, kerning, bidi or font fallback: characters missing from the font are drawn as the font's
-box glyph and reported in `Encoding.unrenderable_chars`.
+box glyph and reported in `Encoding.unrenderable_chars`. Strings are laid out by `pixel.render.pygame_layout`,
+which gives pygame's pixels from cached glyphs (pygame itself re-rasterises every glyph of every call).
 
 Geometry of the original (all in pixels; ``next_patch(x) = min(ceil(x / 16) * 16, W - 16)``):
 * text: the string's ink box is drawn with its left edge at x = 2 and centred vertically
