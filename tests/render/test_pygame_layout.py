@@ -7,14 +7,17 @@ the red channel of `surfarray.pixels3d` (R = G = B).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import random
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pixel.render.base import DEFAULT_FONT_FILE
+from pixel.render.base import DEFAULT_FONT_FILE, check_text
 from pixel.render.pygame import PyGameTextRenderer
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -108,3 +111,42 @@ def test_word_mode_matches_pygame_on_many_word_lists(font) -> None:
         encoding = renderer.render_words(words)
         assert np.array_equal(encoding.pixel_values, expected), repr(words)
         assert encoding.word_starts == starts, repr(words)
+
+
+SPICE = list("\t\x0b\x1b\x7f\u200b\u200d\u200e\u202e\ufeff\u0301\u0338\u064b\u00a0")
+SPICE += ["שלום", "مرحبا", "👍🏽", "漢字", "ก่", "Z̴̧a̶l̸g̵o̷", "\U0010ffff", "\ufffd", "  "]
+characters = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+fuzz_texts = st.lists(st.one_of(st.text(characters, max_size=10), st.sampled_from(SPICE)), max_size=10).map("".join)
+
+
+@functools.cache
+def renderer_of_length(length: int) -> PyGameTextRenderer:
+    return PyGameTextRenderer(DEFAULT_FONT_FILE, max_seq_length=length)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=fuzz_texts)
+def test_random_unicode_matches_pygame(font, text: str) -> None:
+    renderer = renderer_of_length(LENGTH)
+    text = check_text(text)
+    expected, num_text_patches = original_text(font, text)
+    encoding = renderer.render_text(text)
+    assert np.array_equal(encoding.pixel_values, expected)
+    assert encoding.num_text_patches == num_text_patches
+    assert 1 <= encoding.num_text_patches <= LENGTH - 1
+    assert set(encoding.unrenderable_chars) <= set(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mode=st.sampled_from(["text", "pair", "words"]), a=fuzz_texts, b=fuzz_texts, length=st.sampled_from([2, 5, 529]))
+def test_random_unicode_renders_in_every_mode(mode: str, a: str, b: str, length: int) -> None:
+    renderer = renderer_of_length(length)
+    item = {"text": a, "pair": (a, b), "words": (a + " " + b).split(" ")}[mode]
+    encoding = renderer(item)
+    assert encoding.pixel_values.shape == (16, 16 * length) and encoding.pixel_values.dtype == np.uint8
+    assert 1 <= encoding.num_text_patches <= length - 1
+    for index in encoding.sep_patches:
+        assert (encoding.pixel_values[:, 16 * index : 16 * index + 16] == 0).all()
+    if mode == "words":
+        starts = encoding.word_starts
+        assert starts[0] == 0 and starts[-1] == encoding.num_text_patches and starts == sorted(starts)
