@@ -92,29 +92,36 @@ def combine(old: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 class _Extent:
-    """Running min/max of a layout (x over glyph boxes, y down) and the inked pieces seen so far."""
+    """Pieces laid one after another from pen 0: the inked ones with their pens, the layout extent (x over the
+    glyph boxes, y down; without the trailing-blank rule), the largest top, the final pen, the last blank."""
 
-    def __init__(self) -> None:
-        self.min_x = self.min_y = 1 << 30
-        self.max_x = self.max_y = self.top = -(1 << 30)
-        self.pen = 0
-        self.ends_blank = False
-        self.placed: list[tuple[Piece, int]] = []
+    __slots__ = ("placed", "min_x", "max_x", "min_y", "max_y", "top", "pen", "ends_blank")
 
-    def add(self, piece: Piece) -> None:
-        pen = self.pen
-        self.min_x = min(self.min_x, pen + piece.min_x)
-        self.max_x = max(self.max_x, pen + piece.max_x)
-        self.min_y = min(self.min_y, piece.min_y)
-        self.max_y = max(self.max_y, piece.max_y)
-        self.top = max(self.top, piece.top)
-        if piece.coverage is not None:
-            self.placed.append((piece, pen))
-        self.pen = pen + piece.advance
-        self.ends_blank = piece.ends_blank
+    def __init__(self, pieces: list[Piece]) -> None:
+        placed = []
+        min_x = min_y = 1 << 30
+        max_x = max_y = top = -(1 << 30)
+        pen = 0
+        for piece in pieces:
+            if pen + piece.min_x < min_x:
+                min_x = pen + piece.min_x
+            if pen + piece.max_x > max_x:
+                max_x = pen + piece.max_x
+            if piece.min_y < min_y:
+                min_y = piece.min_y
+            if piece.max_y > max_y:
+                max_y = piece.max_y
+            if piece.top > top:
+                top = piece.top
+            if piece.coverage is not None:
+                placed.append((piece, pen))
+            pen += piece.advance
+        self.placed = placed
+        self.min_x, self.max_x, self.min_y, self.max_y, self.top, self.pen = min_x, max_x, min_y, max_y, top, pen
+        self.ends_blank = bool(pieces) and pieces[-1].ends_blank
 
-    def close(self) -> tuple[int, int, int, int]:
-        """The box (min_x, max_x, min_y, max_y) with pygame's trailing-blank rule applied."""
+    def box(self) -> tuple[int, int, int, int]:
+        """(min_x, max_x, min_y, max_y) with pygame's trailing-blank rule: a blank last glyph adds the final pen."""
         min_x, max_x, min_y, max_y = self.min_x, self.max_x, self.min_y, self.max_y
         if self.ends_blank:
             if self.pen < min_x:
@@ -166,33 +173,33 @@ class PyGameLayout:
         return piece
 
     def _compose(self, chars: str) -> Piece:
-        extent = _Extent()
-        for char in chars:
-            extent.add(self.glyph(char))
+        extent = _Extent([self.glyph(char) for char in chars])
+        bounds = (extent.min_x, extent.max_x, extent.min_y, extent.max_y)
         placed = extent.placed
         if not placed:
-            return Piece(None, 0, 0, (extent.min_x, extent.max_x, extent.min_y, extent.max_y), extent.top,
-                         extent.pen, extent.ends_blank, chars)
+            return Piece(None, 0, 0, bounds, extent.top, extent.pen, extent.ends_blank, chars)
         ink_left = min(pen + glyph.ink_left for glyph, pen in placed)
         ink_right = max(pen + glyph.ink_left + glyph.coverage.shape[1] for glyph, pen in placed)
         ink_top = max(glyph.ink_top for glyph, _ in placed)
         ink_bottom = min(glyph.ink_top - glyph.coverage.shape[0] for glyph, _ in placed)
         coverage = np.zeros((ink_top - ink_bottom, ink_right - ink_left), dtype=np.uint8)
+        drawn_right = -(1 << 30)
         for glyph, pen in placed:
-            rows = slice(ink_top - glyph.ink_top, ink_top - glyph.ink_top + glyph.coverage.shape[0])
-            cols = slice(pen + glyph.ink_left - ink_left, pen + glyph.ink_left - ink_left + glyph.coverage.shape[1])
-            coverage[rows, cols] = combine(coverage[rows, cols], glyph.coverage)
-        return Piece(coverage, ink_left, ink_top, (extent.min_x, extent.max_x, extent.min_y, extent.max_y),
-                     extent.top, extent.pen, extent.ends_blank, chars)
+            rows, cols = glyph.coverage.shape
+            y0, x0 = ink_top - glyph.ink_top, pen + glyph.ink_left - ink_left
+            if x0 < drawn_right:  # overlaps ink drawn before (combining marks)
+                coverage[y0 : y0 + rows, x0 : x0 + cols] = combine(coverage[y0 : y0 + rows, x0 : x0 + cols], glyph.coverage)
+            else:
+                coverage[y0 : y0 + rows, x0 : x0 + cols] = glyph.coverage
+            drawn_right = max(drawn_right, x0 + cols)
+        return Piece(coverage, ink_left, ink_top, bounds, extent.top, extent.pen, extent.ends_blank, chars)
 
     def layout(self, text: str) -> StringLayout:
         """Lay ``text`` out: its box as pygame's ``get_rect`` gives it and the inked pieces with their pens."""
         if not text:
             return StringLayout([], 0, 0, 0, 0, 0)
-        extent = _Extent()
-        for chars in _RUNS.findall(text):
-            extent.add(self.run(chars))
-        min_x, max_x, min_y, max_y = extent.close()
+        extent = _Extent([self.run(chars) for chars in _RUNS.findall(text)])
+        min_x, max_x, min_y, max_y = extent.box()
         return StringLayout(extent.placed, min_x, max_x - min_x, min_y, max_y - min_y, extent.top)
 
     def cached_layout(self, text: str) -> StringLayout:
