@@ -75,6 +75,34 @@ def rate(
     return done / (time.process_time() - cpu), done / (time.perf_counter() - wall)
 
 
+class OriginalPyGamePipeline:
+    """The original PyGame renderer's steps for one text (font.render of the whole string, blit onto a white
+    Surface, black end patch, surfarray), as a yardstick for our cached-glyph layout."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+        import pygame.freetype
+
+        from pixel.render.base import DEFAULT_FONT_FILE
+
+        self.pygame = pygame
+        pygame.freetype.init()
+        pygame.freetype.set_default_resolution(120)
+        self.font = pygame.freetype.Font(str(DEFAULT_FONT_FILE), 8)
+
+    def __call__(self, text: str) -> object:
+        pygame = self.pygame
+        surface = pygame.Surface((8464, 16))
+        surface.fill((255, 255, 255))
+        text_surface, rect = self.font.render(text, (0, 0, 0, 255))
+        rect.midleft = (2, 8)
+        surface.blit(text_surface, rect)
+        end = min(-(-(2 + rect.width + 2) // 16) * 16, 8448)
+        pygame.draw.rect(surface, (0, 0, 0, 255), pygame.Rect(end, 0, 16, 16))
+        return pygame.surfarray.pixels3d(surface)[:, :, 0].T.copy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2500, help="number of 30-word texts")
@@ -107,6 +135,11 @@ def main() -> None:
             per_wall = statistics.median(r[1] for r in rates)
             baseline = ORIGINAL["sentence" if mode == "batch" else mode]
             print(f"{backend:<11} {mode:<9} {per_cpu:9.0f} {per_cpu / baseline:11.2f}x {per_wall:14.0f}")
+    rates = [rate(OriginalPyGamePipeline, texts, args.seconds, batched=False) for _ in range(args.repeats)]
+    per_cpu = statistics.median(r[0] for r in rates)
+    per_wall = statistics.median(r[1] for r in rates)
+    print(f"{'pygame-orig':<11} {'sentence':<9} {per_cpu:9.0f} {per_cpu / ORIGINAL['sentence']:11.2f}x {per_wall:14.0f}"
+          "   (the original's PyGame steps, for scale)")
     print(f"strips/s: per CPU second of this process (median of {args.repeats} repeats); batch = sentences "
           f"to a uint8 batch of {BATCH_SIZE}, compared with the original's sentence figure")
 
