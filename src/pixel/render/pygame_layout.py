@@ -222,16 +222,20 @@ class PyGameLayout:
             x0 = origin_x + pen + piece.ink_left
             if x0 >= width:
                 continue
-            x1 = x0 + piece.coverage.shape[1]
+            rows, cols = piece.coverage.shape
+            x1 = x0 + cols
+            y0 = baseline - piece.ink_top
             if x0 < drawn_right:
                 self._draw_overlapping(canvas, piece, origin_x + pen, baseline)
+            elif x0 >= 0 and x1 <= width and y0 >= 0 and y0 + rows <= height:
+                canvas[y0 : y0 + rows, x0:x1] = piece.paint
             else:
-                y0 = baseline - piece.ink_top
                 cx0, cx1 = max(x0, 0), min(x1, width)
-                cy0, cy1 = max(y0, 0), min(y0 + piece.coverage.shape[0], height)
+                cy0, cy1 = max(y0, 0), min(y0 + rows, height)
                 if cx1 > cx0 and cy1 > cy0:
                     canvas[cy0:cy1, cx0:cx1] = piece.paint[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-            drawn_right = max(drawn_right, x1)
+            if x1 > drawn_right:
+                drawn_right = x1
 
     def _draw_overlapping(self, canvas: np.ndarray, piece: Piece, pen_x: int, baseline: int) -> None:
         """Draw a piece glyph by glyph, combining its coverage with the ink already on the canvas."""
