@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from pixel.render.base import DEFAULT_FONT_FILE, check_text
 from pixel.render.pygame import PyGameTextRenderer
+from pixel.render.pygame_layout import PyGameLayout
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -150,3 +151,31 @@ def test_random_unicode_renders_in_every_mode(mode: str, a: str, b: str, length:
     if mode == "words":
         starts = encoding.word_starts
         assert starts[0] == 0 and starts[-1] == encoding.num_text_patches and starts == sorted(starts)
+
+
+def test_fractional_advances_fall_back_to_pygame(font, monkeypatch) -> None:
+    class HalfPixelA:
+        """The real font, except that it reports a fractional advance for "a" (as an unhinted font would)."""
+
+        def __getattr__(self, name: str):
+            return getattr(font, name)
+
+        def get_metrics(self, text: str):
+            metrics = font.get_metrics(text)
+            return [(*m[:4], m[4] + 0.5, m[5]) if text == "a" else m for m in metrics]
+
+    engine = PyGameLayout(HalfPixelA())
+    calls: list[str] = []
+    by_pygame = engine.layout_by_pygame
+    monkeypatch.setattr(engine, "layout_by_pygame", lambda text: calls.append(text) or by_pygame(text))
+
+    engine.layout("the cat sat")
+    engine.layout("the dog")
+    assert calls == ["the cat sat"]
+    canvas = np.full((PPP, WIDTH), 255, np.uint8)
+    layout = engine.layout("a cat")
+    engine.draw(canvas, layout, 2, PPP // 2 - layout.height // 2)
+    expected, _ = original_text(font, "a cat")
+    end = next_patch(2 + layout.width + 2)
+    canvas[:, end : end + PPP] = 0
+    assert np.array_equal(canvas, expected)

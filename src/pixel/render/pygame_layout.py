@@ -143,6 +143,9 @@ class PyGameLayout:
         self._glyphs: dict[str, Piece] = {}
         self._runs: dict[str, Piece] = {}
         self._layouts: dict[str, StringLayout] = {}
+        # Characters whose advance is not a whole pixel (an unhinted font): strings holding one are laid
+        # out by pygame itself, since its 26.6 pen positions would not add up like whole pixels.
+        self._fractional: set[str] = set()
 
     def glyph(self, char: str) -> Piece:
         """One character as pygame draws it (the font's box glyph when the font lacks it)."""
@@ -151,6 +154,9 @@ class PyGameLayout:
             rect = self.font.get_rect(char)
             # Two copies are one advance wider than one copy, with or without ink.
             advance = self.font.get_rect(char + char).width - rect.width
+            metrics = self.font.get_metrics(char)[0]
+            if metrics is not None and metrics[4] != advance:
+                self._fractional.add(char)
             if rect.width > 0 and rect.height > 0:
                 buffer, (cols, rows) = self.font.render_raw(char)
                 coverage = np.frombuffer(buffer, dtype=np.uint8).reshape(rows, cols)
@@ -199,8 +205,21 @@ class PyGameLayout:
         if not text:
             return StringLayout([], 0, 0, 0, 0, 0)
         extent = _Extent([self.run(chars) for chars in _RUNS.findall(text)])
+        if self._fractional and not self._fractional.isdisjoint(text):
+            return self.layout_by_pygame(text)
         min_x, max_x, min_y, max_y = extent.box()
         return StringLayout(extent.placed, min_x, max_x - min_x, min_y, max_y - min_y, extent.top)
+
+    def layout_by_pygame(self, text: str) -> StringLayout:
+        """`layout` done by pygame on the whole string (slow; for glyphs with fractional advances)."""
+        rect = self.font.get_rect(text)
+        placed = []
+        if rect.width > 0 and rect.height > 0:
+            buffer, (cols, rows) = self.font.render_raw(text)
+            coverage = np.frombuffer(buffer, dtype=np.uint8).reshape(rows, cols)
+            piece = Piece(coverage, rect.x, rect.y, (rect.x, rect.x + cols, -rect.y, rows - rect.y), rect.y, 0, False, "")
+            placed.append((piece, 0))
+        return StringLayout(placed, rect.x, rect.width, -rect.y, rect.height, rect.y)
 
     def cached_layout(self, text: str) -> StringLayout:
         """`layout` of a short string that repeats (a word of a word list), cached."""
