@@ -42,8 +42,9 @@ LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 _LINE_BREAKS_TO_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
 _LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 
-# Keys of original renderer folders that carry no setting for us.
-IGNORED_CONFIG_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256"})
+# Keys that carry no setting for the class being built: bookkeeping of the original's folders and ours, and
+# settings of the other backend (a PangoCairo folder loaded as PyGame keeps its "use_system_fonts").
+IGNORED_CONFIG_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256", "use_system_fonts"})
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
