@@ -80,12 +80,14 @@ class PyGameTextRenderer(TextRenderer):
             background_color, rgb,
         )
         self._font: Any = None
-        self._font_pid = -1
+        self._font_key: tuple[Any, ...] = ()
         self._load_font()  # fail early on a file that is not a font
 
     def _load_font(self) -> Any:
-        """The pygame font of this process, built lazily (again after unpickling or in a forked child)."""
-        if self._font is None or self._font_pid != os.getpid():
+        """The pygame font of this process, built lazily: again after unpickling, in a forked child, or when a
+        font setting changed after construction (the original's ``from_pretrained`` set overrides that way)."""
+        key = (os.getpid(), self.font_file, self.font_size, self.dpi)
+        if self._font is None or self._font_key != key:
             freetype = _import_freetype()
             if not freetype.get_init():
                 freetype.init()
@@ -98,7 +100,7 @@ class PyGameTextRenderer(TextRenderer):
             font.pad = False
             font.origin = False
             font.antialiased = True
-            self._font, self._font_pid = font, os.getpid()
+            self._font, self._font_key = font, key
             self._layout = PyGameLayout(font)
             self._checked_chars: set[str] = set()
             self._missing: set[str] = set()
