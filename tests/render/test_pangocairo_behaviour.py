@@ -44,7 +44,7 @@ def test_truncated_text_a_moves_the_separator(r):
     question = "What is the name of the largest city in the country whose capital is Paris? " * 2
     full = r((question, "Paris."))
     cut = r((question, "Paris."), text_a_max_length=10)
-    # The original kept the separator after the full question (patch 54 here) although it drew only ~10 patches.
+    # The original kept the separator after the full question (patch 56 here) although it drew only 10 patches.
     assert full.sep_patches[0] > 30
     assert cut.sep_patches[0] <= 10
     assert cut.sequence_ids[: cut.sep_patches[0]] == [0] * cut.sep_patches[0]

@@ -64,16 +64,19 @@ def check_text(text: object, what: str = "text") -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a str, got {type(text).__name__}: {text!r:.80}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise ValueError(
-            f"{what} contains a lone surrogate {text[err.start]!r} at index {err.start}; it is not valid "
-            "Unicode text (decode the source with errors='replace' or remove it)"
-        ) from None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(
+                f"{what} contains a lone surrogate {text[err.start]!r} at index {err.start}; it is not valid "
+                "Unicode text (decode the source with errors='replace' or remove it)"
+            ) from None
     nul = text.find("\x00")
     if nul >= 0:
         raise ValueError(f"{what} contains a NUL character at index {nul}; remove it before rendering")
+    if _LINE_BREAK.search(text) is None:
+        return text
     return text.translate(_LINE_BREAKS_TO_SPACE)
 
 

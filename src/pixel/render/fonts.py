@@ -163,11 +163,17 @@ def native() -> tuple[Any, Any, Any]:
 def family_name(font_file: str | os.PathLike[str]) -> str:
     """Family name of a font file: the 'name' table's name ID 1, English if present (as fontTools'
     ``getDebugName(1)``, which the original used). For a collection (.ttc), its first font."""
-    data = Path(font_file).read_bytes()
+    stat = os.stat(font_file)
+    return _cached_family_name(os.fspath(font_file), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _cached_family_name(path: str, _mtime_ns: int, _size: int) -> str:
+    data = Path(path).read_bytes()
     try:
         return _family_from_sfnt(data)
     except (struct.error, ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read the family name of the font file {font_file}: {err}") from None
+        raise ValueError(f"cannot read the family name of the font file {path}: {err}") from None
 
 
 def _family_from_sfnt(data: bytes) -> str:

@@ -291,6 +291,8 @@ class PangoCairoTextRenderer(TextRenderer):
     def is_rtl(self, text: str) -> bool:
         """Majority vote (2 of 3) of Pango's direction of the first, middle and last letter, ignoring
         whitespace, ASCII punctuation and digits (the original's rule)."""
+        if text.isascii():  # no ASCII character is right-to-left
+            return False
         letters = text.translate(_NOT_LETTERS)
         if not letters:
             return False
@@ -519,10 +521,10 @@ class PangoCairoTextRenderer(TextRenderer):
         return encoding
 
     def _sequence_ids(self, sep_index: int, eos_index: int) -> list[int | None]:
-        ids: list[int | None] = [None] * self.max_seq_length
-        ids[:sep_index] = [0] * sep_index
-        ids[sep_index + 1 : eos_index] = [1] * max(eos_index - sep_index - 1, 0)
-        return ids
+        """Per patch: 0 for text_a, None for the separator, 1 for text_b, None from the end patch on."""
+        b_patches = max(eos_index - sep_index - 1, 0)
+        tail = self.max_seq_length - sep_index - 1 - b_patches
+        return [0] * sep_index + [None] + [1] * b_patches + [None] * tail
 
     def _pad_offsets(self, mapping: list[tuple[int, int]]) -> list[tuple[int, int]]:
         length = self.max_seq_length
