@@ -16,6 +16,10 @@ _LAZY: dict[str, str] = {
     "PangoCairoTextRenderer": "pixel.render.pangocairo",
     "TextRenderer": "pixel.render.base",
     "load_renderer": "pixel.render.base",
+    "PyGameTextRenderer": "pixel.render.pygame",
+    "RenderedBatch": "pixel.render.batch",
+    "render_batch": "pixel.render.batch",
+    "to_model_inputs": "pixel.render.batch",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -12,7 +12,10 @@ import os
 import sys
 
 # command name -> module
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "render": "pixel.cli.render",
+    "demo": "pixel.cli.demo",
+}
 
 
 def configure_runtime() -> None:
