@@ -267,7 +267,7 @@ class PIXELForQuestionAnswering(PIXELPreTrainedModel):
     `classifier` is kept (frozen) and ignored when missing from a checkpoint; a `vit.pooler` in a checkpoint
     is ignored."""
 
-    _keys_to_ignore_on_load = [r"^classifier\.", r"^vit\.pooler\."]
+    _keys_to_ignore_on_load = (r"^classifier\.", r"^vit\.pooler\.")
 
     def __init__(self, config) -> None:
         super().__init__(config)
@@ -370,7 +370,7 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
     The original's unused `classifier` [R, D] is kept (frozen) and ignored when missing from a checkpoint.
     Padding of word_starts / arc_labels / rel_labels: `config.pad_token_id` (-100 when unset)."""
 
-    _keys_to_ignore_on_load = [r"^classifier\."]
+    _keys_to_ignore_on_load = (r"^classifier\.",)
 
     def __init__(self, config) -> None:
         super().__init__(config)
