@@ -124,9 +124,7 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
     `config.num_labels` (from id2label) sets the classifier: 1 = regression, 0 = no classifier (features).
     """
 
-    def __init__(
-        self, config, pooling_mode: str | None = None, add_layer_norm: bool | None = None
-    ) -> None:
+    def __init__(self, config, pooling_mode: str | None = None, add_layer_norm: bool | None = None) -> None:
         super().__init__(config)
         if pooling_mode is None:
             pooling_mode = getattr(config, "pooling_mode", None) or "mean"
@@ -142,7 +140,10 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
             nn.Linear(config.hidden_size, self.num_labels) if self.num_labels > 0 else nn.Identity()
         )
         self.pooler = SequencePoolingHead(
-            config.hidden_size, config.hidden_dropout_prob, pooling_mode=pooling_mode, add_layer_norm=add_layer_norm
+            config.hidden_size,
+            config.hidden_dropout_prob,
+            pooling_mode=pooling_mode,
+            add_layer_norm=add_layer_norm,
         )
         self.post_init()
 
@@ -202,7 +203,9 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
             return F.mse_loss(logits.reshape(-1), labels.reshape(-1).to(logits.dtype))
         if problem_type == "single_label_classification":
             if labels.numel() != batch:
-                raise ValueError(f"labels must hold one class index per example ([{batch}]), got {list(labels.shape)}")
+                raise ValueError(
+                    f"labels must hold one class index per example ([{batch}]), got {list(labels.shape)}"
+                )
             _check_class_labels(labels, self.num_labels, "labels")
             return F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
         if problem_type == "multi_label_classification":
@@ -250,7 +253,9 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
         loss = None
         if labels is not None:
             if labels.shape != logits.shape[:2]:
-                raise ValueError(f"labels must have shape {list(logits.shape[:2])} ([B, L]), got {list(labels.shape)}")
+                raise ValueError(
+                    f"labels must have shape {list(logits.shape[:2])} ([B, L]), got {list(labels.shape)}"
+                )
             labels = labels.to(logits.device)
             _check_class_labels(labels, self.num_labels, "labels")
             if not bool((labels != IGNORE_INDEX).any()):
@@ -273,7 +278,9 @@ class PIXELForQuestionAnswering(PIXELPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         if self.num_labels != 2:
-            raise ValueError(f"PIXELForQuestionAnswering needs num_labels 2 (start, end), config has {self.num_labels}")
+            raise ValueError(
+                f"PIXELForQuestionAnswering needs num_labels 2 (start, end), config has {self.num_labels}"
+            )
         self.vit = PIXELModel(config, add_pooling_layer=False)
         self.classifier = _FrozenUnusedLinear(config.hidden_size, self.num_labels)
         self.qa_outputs = nn.Linear(config.hidden_size, self.num_labels)
@@ -397,7 +404,9 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
         """word_starts: [B, S <= L + 1] (see `pool_words`); arc_labels: [B, L] gold head per word (0 = ROOT,
         j = word j - 1), rel_labels: [B, L] gold relation, both padded with pad_token_id."""
         if word_starts is None:
-            raise ValueError("PIXELForBiaffineParsing needs word_starts ([B, S] patch index of each word start)")
+            raise ValueError(
+                "PIXELForBiaffineParsing needs word_starts ([B, S] patch index of each word start)"
+            )
         outputs = self.vit(
             pixel_values,
             attention_mask=attention_mask,
@@ -439,10 +448,14 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
         if not bool(words.any()):
             raise ValueError(f"every arc label is padding ({pad_id}): the loss would be NaN")
         arcs, rels = arc_labels[words], rel_labels[words]
-        _check_class_labels(arcs, arc_logits.shape[-1], "arc_labels (head index, 0 = ROOT)", allow_ignore=False)
+        _check_class_labels(
+            arcs, arc_logits.shape[-1], "arc_labels (head index, 0 = ROOT)", allow_ignore=False
+        )
         _check_class_labels(rels, self.num_labels, "rel_labels (relation of a word with a head)")
         arc_loss = F.cross_entropy(arc_logits[words], arcs)
         rel_scores = rel_logits[words][torch.arange(arcs.shape[0], device=arcs.device), arcs]  # [N, R]
         # -100 relations are ignored, as in the original; none left -> no relation loss instead of NaN
-        rel_loss = F.cross_entropy(rel_scores, rels, reduction="sum") / (rels != IGNORE_INDEX).sum().clamp(min=1)
+        rel_loss = F.cross_entropy(rel_scores, rels, reduction="sum") / (rels != IGNORE_INDEX).sum().clamp(
+            min=1
+        )
         return arc_loss + rel_loss

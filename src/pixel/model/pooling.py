@@ -18,7 +18,7 @@ POOLING_MODES = ("mean", "max", "cls", "pmaK (K = number of heads, e.g. pma4)")
 
 
 def parse_pooling_mode(mode: str) -> tuple[str, int]:
-    """"mean" | "max" | "cls" | "pmaK" -> (kind, K); K is 0 except for PMA. ValueError otherwise."""
+    """Pooling mode string ("mean", "max", "cls", "pmaK") -> (kind, K); K is 0 except for PMA. ValueError otherwise."""
     if not isinstance(mode, str):
         raise ValueError(f"pooling_mode must be a string, one of {POOLING_MODES}; got {mode!r}")
     mode = mode.lower()
@@ -41,7 +41,9 @@ class MultiheadAttentionBlock(nn.Module):
     def __init__(self, hidden_size: int, num_heads: int) -> None:
         super().__init__()
         if hidden_size % num_heads != 0:
-            raise ValueError(f"PMA with {num_heads} heads needs hidden_size divisible by it, got {hidden_size}")
+            raise ValueError(
+                f"PMA with {num_heads} heads needs hidden_size divisible by it, got {hidden_size}"
+            )
         self.hidden_size = hidden_size
         self.num_heads = num_heads
         self.fc_q = nn.Linear(hidden_size, hidden_size)
@@ -109,7 +111,9 @@ class SequencePoolingHead(nn.Module):
     cls: returns its input, the encoder's pooler output, untouched.
     """
 
-    def __init__(self, hidden_size: int, dropout: float, pooling_mode: str = "mean", add_layer_norm: bool = True):
+    def __init__(
+        self, hidden_size: int, dropout: float, pooling_mode: str = "mean", add_layer_norm: bool = True
+    ):
         super().__init__()
         self.kind, num_heads = parse_pooling_mode(pooling_mode)
         self.add_layer_norm = add_layer_norm
