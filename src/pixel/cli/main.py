@@ -12,8 +12,7 @@ import os
 import sys
 
 # command name -> module
-COMMANDS: dict[str, str] = {
-}
+COMMANDS: dict[str, str] = {}
 
 
 def configure_runtime() -> None:

@@ -47,7 +47,6 @@ class PIXELConfig:
         attention_probs_dropout_prob: float = 0.1,
         initializer_range: float = 0.02,
         layer_norm_eps: float = 1e-12,
-        is_encoder_decoder: bool = False,
         image_size: int | list[int] | tuple[int, int] = (16, 8464),
         patch_size: int = 16,
         num_channels: int = 3,
@@ -69,7 +68,6 @@ class PIXELConfig:
         self.attention_probs_dropout_prob = attention_probs_dropout_prob
         self.initializer_range = initializer_range
         self.layer_norm_eps = layer_norm_eps
-        self.is_encoder_decoder = is_encoder_decoder
         self.image_size = image_size
         self.patch_size = patch_size
         self.num_channels = num_channels
