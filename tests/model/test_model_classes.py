@@ -341,3 +341,23 @@ def test_state_dict_keys_match_the_original_at_pixel_base_size(name: str, entry:
     got = [(key, list(value.shape)) for key, value in model.state_dict().items()]
     assert got == [(item["key"], item["shape"]) for item in entry["state_dict"]]
     assert sum(value.numel() for value in model.state_dict().values()) == entry["num_params"]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.id.startswith(("SeqCls", "Token", "QA", "Parsing"))], ids=lambda c: c.id
+)
+def test_bf16_autocast_forward_and_backward(case: Case) -> None:
+    model = build(case).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = run(model, case)
+    assert torch.isfinite(output.loss.float())
+    output.loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_heads_are_exported_lazily() -> None:
+    import pixel
+
+    assert pixel.PIXELForSequenceClassification is PIXELForSequenceClassification
+    assert pixel.PIXELForBiaffineParsing is PIXELForBiaffineParsing
+    assert pixel.SpanMaskingGenerator.__module__ == "pixel.model.masking"
