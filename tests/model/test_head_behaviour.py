@@ -282,3 +282,15 @@ def test_attention_mask_without_text_patch_and_wrong_image_size(build) -> None:
 def test_qa_needs_two_labels() -> None:
     with pytest.raises(ValueError, match="num_labels 2"):
         PIXELForQuestionAnswering(tiny_config(num_labels=3))
+
+
+def test_batches_without_any_label_give_zero_loss_not_nan() -> None:
+    inputs = strip_inputs()
+    token = PIXELForTokenClassification(tiny_config(num_labels=3))
+    assert token(**inputs, labels=torch.full((2, L), -100)).loss.item() == 0.0
+    parser = PIXELForBiaffineParsing(tiny_config(num_labels=5))
+    padding = torch.full((2, L), -100)
+    out = parser(
+        **inputs, word_starts=parsing_labels()["word_starts"], arc_labels=padding, rel_labels=padding
+    )
+    assert out.loss.item() == 0.0

@@ -12,6 +12,8 @@ from transformers' image classifier; `pooler.linear` in CLS/PMA mode; `pooler.ln
 kept so the keys match, and frozen so they get no gradient, optimizer state or weight decay.
 
 Labels outside their range raise a ValueError naming the input (instead of a device-side assert or a NaN).
+Losses average over the labelled items like the original; a batch without any (all ignored / padding) gets
+a loss of 0 where the original returned NaN.
 """
 
 from __future__ import annotations
@@ -91,6 +93,12 @@ def _check_class_labels(labels: torch.Tensor, num_classes: int, name: str, allow
         bad = labels[~valid].unique()[:5].tolist()
         allowed = f"[0, {num_classes - 1}]" + (f" or {IGNORE_INDEX} (ignored)" if allow_ignore else "")
         raise ValueError(f"{name} has values {bad} outside {allowed}; check num_labels / label mapping")
+
+
+def _mean_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over targets != -100 (= F.cross_entropy), but 0 instead of NaN when none."""
+    total = F.cross_entropy(logits, targets, ignore_index=IGNORE_INDEX, reduction="sum")
+    return total / (targets != IGNORE_INDEX).sum().clamp(min=1)
 
 
 def _patch_mask(attention_mask: torch.Tensor | None, patch_outputs: torch.Tensor) -> torch.Tensor:
@@ -258,9 +266,7 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
                 )
             labels = labels.to(logits.device)
             _check_class_labels(labels, self.num_labels, "labels")
-            if not bool((labels != IGNORE_INDEX).any()):
-                raise ValueError("every label is -100 (ignored): the loss would be NaN")
-            loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1))
+            loss = _mean_cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1))
         return TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
@@ -321,9 +327,8 @@ class PIXELForQuestionAnswering(PIXELPreTrainedModel):
                         f"{list(positions.shape)}"
                     )
                 positions = positions.reshape(-1).to(logits.device).clamp(0, ignored)
-                kept = positions != ignored
-                per_example = F.cross_entropy(logits, positions.clamp(max=ignored - 1), reduction="none")
-                losses.append((per_example * kept).sum() / kept.sum().clamp(min=1))
+                targets = positions.masked_fill(positions == ignored, IGNORE_INDEX)
+                losses.append(_mean_cross_entropy(logits, targets))
             loss = (losses[0] + losses[1]) / 2
         return QuestionAnsweringModelOutput(
             loss=loss,
@@ -445,17 +450,12 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
         arc_labels = arc_labels.to(arc_logits.device)
         rel_labels = rel_labels.to(arc_logits.device)
         words = arc_labels != pad_id
-        if not bool(words.any()):
-            raise ValueError(f"every arc label is padding ({pad_id}): the loss would be NaN")
         arcs, rels = arc_labels[words], rel_labels[words]
         _check_class_labels(
             arcs, arc_logits.shape[-1], "arc_labels (head index, 0 = ROOT)", allow_ignore=False
         )
         _check_class_labels(rels, self.num_labels, "rel_labels (relation of a word with a head)")
-        arc_loss = F.cross_entropy(arc_logits[words], arcs)
+        arc_loss = _mean_cross_entropy(arc_logits[words], arcs)
         rel_scores = rel_logits[words][torch.arange(arcs.shape[0], device=arcs.device), arcs]  # [N, R]
-        # -100 relations are ignored, as in the original; none left -> no relation loss instead of NaN
-        rel_loss = F.cross_entropy(rel_scores, rels, reduction="sum") / (rels != IGNORE_INDEX).sum().clamp(
-            min=1
-        )
+        rel_loss = _mean_cross_entropy(rel_scores, rels)  # -100 relations are ignored, as in the original
         return arc_loss + rel_loss
