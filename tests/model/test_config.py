@@ -104,6 +104,11 @@ def test_extra_attributes_round_trip(tmp_path: Path) -> None:
     assert loaded.pooling_mode == "pma4" and loaded.max_seq_length == 256
     assert loaded.num_labels == 3 and loaded.id2label == {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}
     assert PIXELConfig.from_dict({"num_labels": 5}).num_labels == 5
+    # an override wins over the stored labels; an explicit id2label wins over num_labels
+    assert PIXELConfig.from_pretrained(tmp_path, num_labels=4).num_labels == 4
+    assert PIXELConfig.from_pretrained(tmp_path).id2label[2] == "LABEL_2"
+    both = PIXELConfig.from_dict({"num_labels": 7}, id2label={"0": "a"}, num_labels=9)
+    assert both.id2label == {0: "a"} and both.num_labels == 1
 
 
 def test_credentials_are_never_stored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

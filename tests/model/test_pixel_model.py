@@ -257,7 +257,7 @@ def test_bad_inputs_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="patch_mask has shape"):
         model(pixel_values, attention_mask, torch.zeros(2, 15))
     with pytest.raises(ValueError, match="masks no patch"):
-        model.vit(pixel_values, attention_mask, mask_ratio=0.01)
+        model.vit(pixel_values, attention_mask, patch_mask=torch.zeros(2, L), mask_ratio=0.0)
     with pytest.raises(ValueError, match="mask_ratio must be in"):
         model.vit(pixel_values, attention_mask, mask_ratio=1.0)
     with pytest.raises(ValueError, match="multiple of the number of heads"):

@@ -150,8 +150,10 @@ class PIXELConfig:
         num_labels = merged.pop("num_labels", None)
         merged.pop("_num_labels", None)
         config = cls(**merged)
-        if num_labels is not None and "id2label" not in merged:
-            config.num_labels = int(num_labels)
+        # An explicit id2label wins, then an overriding num_labels, then a stored num_labels without id2label.
+        if num_labels is not None and "id2label" not in overrides:
+            if "num_labels" in overrides or "id2label" not in config_dict:
+                config.num_labels = int(num_labels)
         return config
 
     def to_dict(self) -> dict[str, Any]:
