@@ -278,8 +278,8 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
 class PIXELForQuestionAnswering(PIXELPreTrainedModel):
     """Extractive QA: start/end scores over the L patches followed by the CLS output, appended LAST (index L =
     no answer), as the original. `qa_outputs` Linear(D, 2) without dropout. The original's unused
-    `classifier` is kept (frozen) and ignored when missing from a checkpoint; a `vit.pooler` in a checkpoint
-    is ignored."""
+    `classifier` [2, D] is kept (frozen) so that the keys match both ways; a `vit.pooler` in a checkpoint is
+    dropped silently (`_keys_to_ignore_on_load`)."""
 
     _keys_to_ignore_on_load = (r"^classifier\.", r"^vit\.pooler\.")
 
@@ -382,7 +382,7 @@ def pool_words(
 class PIXELForBiaffineParsing(PIXELPreTrainedModel):
     """Dependency parsing (UD): word vectors = mean of their patch outputs, ROOT = the encoder's pooler output;
     `biaffine_arcs` (bias on dependents) scores heads, `biaffine_rels` (num_labels relations) labels them.
-    The original's unused `classifier` [R, D] is kept (frozen) and ignored when missing from a checkpoint.
+    The original's unused `classifier` [R, D] is kept (frozen) so that the keys match both ways.
     Padding of word_starts / arc_labels / rel_labels: `config.pad_token_id` (-100 when unset)."""
 
     _keys_to_ignore_on_load = (r"^classifier\.",)
