@@ -294,3 +294,14 @@ def test_batches_without_any_label_give_zero_loss_not_nan() -> None:
         **inputs, word_starts=parsing_labels()["word_starts"], arc_labels=padding, rel_labels=padding
     )
     assert out.loss.item() == 0.0
+
+
+def test_qa_drops_an_encoder_pooler_silently(tmp_path, caplog) -> None:
+    source = PIXELForSequenceClassification(tiny_config(num_labels=2), pooling_mode="cls")
+    source.save_pretrained(tmp_path)
+    with caplog.at_level("WARNING"):
+        qa = PIXELForQuestionAnswering.from_pretrained(tmp_path)
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "qa_outputs" in messages and "vit.pooler" not in messages
+    assert "vit.pooler.dense.weight" not in qa.state_dict()
+    torch.testing.assert_close(qa.vit.layernorm.weight, source.vit.layernorm.weight)
