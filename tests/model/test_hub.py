@@ -198,3 +198,40 @@ class ToyPayload:
 
 def _mark_unpickled() -> None:
     ToyPayload.unpickled = True
+
+
+def test_hub_ids_go_through_hf_hub_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+    from huggingface_hub.utils import EntryNotFoundError
+
+    calls: list[tuple[str, str, str | None]] = []
+
+    def fake_download(repo_id: str, filename: str, revision: str | None = None) -> str:
+        calls.append((repo_id, filename, revision))
+        if filename == "model.safetensors":  # the original repos only have pytorch_model.bin
+            raise EntryNotFoundError("no such file")
+        return str(TINY / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    model = PIXELModel.from_pretrained("Team-PIXEL/pixel-tiny", revision="seed2")
+    assert model.config.hidden_size == 32
+    assert calls == [
+        ("Team-PIXEL/pixel-tiny", "config.json", "seed2"),
+        ("Team-PIXEL/pixel-tiny", "model.safetensors", "seed2"),
+        ("Team-PIXEL/pixel-tiny", "pytorch_model.bin", "seed2"),
+    ]
+
+
+class TiedHead(ToyHead):
+    def __init__(self, config: PIXELConfig) -> None:
+        super().__init__(config)
+        self.tied = nn.Linear(config.hidden_size, 2)
+        self.tied.weight = self.qa_outputs.weight  # one tensor under two names
+
+
+def test_tied_tensors_save_and_load(tmp_path: Path) -> None:
+    model = TiedHead(tiny_config())
+    model.save_pretrained(tmp_path)
+    loaded = TiedHead.from_pretrained(tmp_path)
+    assert_same_state(model, loaded)
+    assert loaded.tied.weight is loaded.qa_outputs.weight

@@ -106,6 +106,8 @@ def test_attention_mask_none_means_all_ones() -> None:
         b = model(pixel_values, torch.ones(2, L), noise=noise)
     torch.testing.assert_close(a.loss, b.loss)
     assert torch.equal(a.attention_mask, torch.ones(2, L))
+    loss, logits, mask, ids_restore = a.to_tuple()[:4]  # the original's tuple order
+    assert loss is a.loss and logits is a.logits and mask is a.mask and ids_restore is a.ids_restore
 
 
 def test_random_masking_always_masks_a_text_patch() -> None:
@@ -200,18 +202,23 @@ def test_gradient_checkpointing_gives_the_same_gradients() -> None:
             torch.testing.assert_close(a.grad, b.grad, atol=1e-6, rtol=1e-5, msg=name)
 
 
-def test_bf16_autocast_runs_and_is_close() -> None:
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_autocast_runs_and_is_close(dtype: torch.dtype) -> None:
     model = PIXELForPreTraining(tiny_config()).eval()
     pixel_values, attention_mask = strips()
     noise = torch.rand(2, L)
     with torch.no_grad():
         reference = model(pixel_values, attention_mask, noise=noise)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=dtype):
             low = model(pixel_values, attention_mask, noise=noise)
     assert low.loss.dtype == torch.float32 and torch.isfinite(low.loss)
     assert torch.equal(low.mask, reference.mask)
     assert low.loss.item() == pytest.approx(reference.loss.item(), rel=2e-2)
     torch.testing.assert_close(low.logits.float(), reference.logits, atol=0.1, rtol=0.05)
+    with torch.autocast("cpu", dtype=dtype):
+        loss = model.train()(pixel_values, attention_mask, noise=noise).loss
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)
 
 
 def test_eager_attention_matches_sdpa() -> None:
