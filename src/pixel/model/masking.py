@@ -8,7 +8,8 @@ original's, draw for draw: each round makes up to 100 attempts; an attempt draws
 and `min(remaining budget, max_span_length)` new patches; the call ends when the budget is reached or a round
 adds nothing. The draws come from the generator's own `random.Random`, in the same order as the original
 code used the global `random` module, so `SpanMaskingGenerator(..., seed=s)` reproduces the original's masks
-after `random.seed(s)` exactly; nothing touches global random state.
+after `random.seed(s)` exactly; nothing touches global random state. Give each DataLoader worker its own
+generator (e.g. seed = base seed + worker id); a generator pickles with its random state.
 
 Behaviour of the original kept by default (`text_only=False`), worth knowing before pretraining with it:
 only the very FIRST span of a call is placed inside the text (`left` drawn from `[0, num_text_patches -
