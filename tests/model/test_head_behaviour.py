@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_model_classes import L, parsing_labels, strip_inputs, tiny_config
+from test_model_classes import GOLDEN, L, parsing_labels, strip_inputs, tiny_config
 
 from pixel.model.heads import (
     PIXELForBiaffineParsing,
@@ -311,9 +312,6 @@ def test_qa_drops_an_encoder_pooler_silently(tmp_path, caplog) -> None:
 def test_heads_read_the_original_encoder_states() -> None:
     """Heads built from the original's tiny checkpoint (eval mode) compute their outputs from the encoder
     states the original produced for the same strips (golden last_hidden_state_unshuffled, CLS first)."""
-    import numpy as np
-    from test_model_classes import GOLDEN
-
     case = np.load(GOLDEN / "tiny-encoder-nomask.npz")
     pixel_values = torch.from_numpy(case["pixel_values"]).float()
     attention_mask = torch.from_numpy(case["attention_mask"]).float()
