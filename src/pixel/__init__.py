@@ -20,6 +20,15 @@ _LAZY: dict[str, str] = {
     "RenderedBatch": "pixel.render.batch",
     "render_batch": "pixel.render.batch",
     "to_model_inputs": "pixel.render.batch",
+    "PIXELConfig": "pixel.model.config",
+    "PIXELModel": "pixel.model.pixel",
+    "PIXELForPreTraining": "pixel.model.pixel",
+    "resize_position_embeddings": "pixel.model.resize",
+    "PIXELForSequenceClassification": "pixel.model.heads",
+    "PIXELForTokenClassification": "pixel.model.heads",
+    "PIXELForQuestionAnswering": "pixel.model.heads",
+    "PIXELForBiaffineParsing": "pixel.model.heads",
+    "SpanMaskingGenerator": "pixel.model.masking",
 }
 
 __all__ = ["__version__", *_LAZY]
