@@ -17,6 +17,7 @@ The original code logged 23x23 squares to wandb without un-normalising (spec 3.4
 
 from __future__ import annotations
 
+import copy
 import math
 import textwrap
 from collections.abc import Sequence
@@ -27,9 +28,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
-    import torch
-
+    from pixel.model.pixel import PIXELForPreTraining
     from pixel.render.base import TextRenderer
+    from pixel.render.encoding import Encoding
 
 PATCH = 16
 NORM_PIX_EPS = 1e-6
@@ -377,3 +378,140 @@ def loss_curve_figure(
         draw.line([(legend_x, legend_y + 7), (legend_x + 20, legend_y + 7)], fill=colour, width=3)
         draw.text((legend_x + 26, legend_y), name, fill=(0, 0, 0), font=font)
     return image
+
+
+@dataclass
+class ReconstructionDetails:
+    """What :func:`reconstruct` fed the model and got back (numpy, batch dimension dropped).
+
+    pixel_values: float32 ``[3, 16, 16*L]`` in [0, 1]; attention_mask, patch_mask, mask: float32 ``[L]``
+    (patch_mask = the requested mask, mask = the patches the model removed, 1 = masked); logits: float32
+    ``[L, 768]``; masked_text_patches: masked patches inside the attention mask (the ones the loss counts).
+    """
+
+    encoding: Encoding
+    pixel_values: np.ndarray
+    attention_mask: np.ndarray
+    patch_mask: np.ndarray
+    mask: np.ndarray
+    logits: np.ndarray
+    loss: float
+    masked_text_patches: int
+    caption: list[str] = field(default_factory=list)
+
+
+def random_patch_mask(num_patches: int, num_masked: int, num_attended: int, seed: int) -> np.ndarray:
+    """float32 ``[num_patches]`` with ``num_masked`` ones anywhere (padding included, as the original's random
+    masking), at least one of them among the first ``num_attended`` patches so that the loss is defined."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(num_patches, size=num_masked, replace=False)
+    if not (chosen < num_attended).any():
+        chosen[0] = rng.integers(0, num_attended)
+    mask = np.zeros(num_patches, dtype=np.float32)
+    mask[chosen] = 1.0
+    return mask
+
+
+def _strip_tensor(encoding: Encoding) -> np.ndarray:
+    """Encoding pixels -> float32 ``[3, 16, W]`` in [0, 1] (grey copied to 3 channels), the model input."""
+    pixels = np.asarray(encoding.pixel_values, dtype=np.float32) / 255.0
+    if pixels.ndim == 2:
+        return np.repeat(pixels[None], 3, axis=0)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
+def reconstruct(
+    model: PIXELForPreTraining,
+    renderer: TextRenderer,
+    text: str,
+    mask_ratio: float = 0.25,
+    span: bool = True,
+    seed: int = 0,
+    max_seq_length: int | None = None,
+    *,
+    caption: str | Sequence[str] = (),
+    crop: bool = True,
+    patches_per_line: int | None = 64,
+    scale: int = 2,
+) -> tuple[Image.Image, float, ReconstructionDetails]:
+    """Render ``text``, mask it, let a pretraining model reconstruct it, and draw the result.
+
+    Masking as the original visualiser: ``ceil(mask_ratio * L)`` patches as spans (``span=True``, the
+    pretraining ``SpanMaskingGenerator``: max span 6, weights .2 .4 .6 .8 .9 1) or uniformly at random over
+    the whole strip (at least one text patch), and the model removes exactly ``L - int(L * (1 - mask_ratio))``.
+    Everything random is drawn from ``seed``; global random state is left as it was. The model runs in eval
+    mode without gradients; neither it nor the renderer is changed (``max_seq_length`` works on copies,
+    truncating position embeddings as the original). Returns (picture, loss, details).
+    """
+    import torch
+
+    from pixel.model.masking import SpanMaskingGenerator
+
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected str, got {type(text).__name__}")
+    if not 0.0 < mask_ratio < 1.0:
+        raise ValueError(f"mask_ratio: expected a number between 0 and 1 (exclusive), got {mask_ratio}")
+    num_patches = int(model.config.num_patches)
+    if max_seq_length is not None and max_seq_length != num_patches:
+        if max_seq_length < 2:
+            raise ValueError(f"max_seq_length: at least 2 patches (text + end patch), got {max_seq_length}")
+        from pixel.model.pixel import resize_position_embeddings
+
+        model = copy.deepcopy(model)
+        resize_position_embeddings(model, max_seq_length)
+        num_patches = max_seq_length
+    if renderer.max_seq_length != num_patches:
+        renderer = copy.copy(renderer)
+        renderer.max_seq_length = num_patches
+
+    encoding = renderer(text)
+    pixel_values = _strip_tensor(encoding)
+    attention_mask = encoding.attention_mask.astype(np.float32)
+    num_attended = int(attention_mask.sum())
+    num_removed = num_patches - int(num_patches * (1.0 - mask_ratio))
+    if num_removed < 1:
+        raise ValueError(f"mask_ratio: {mask_ratio} masks no patch of a {num_patches}-patch strip; use a larger ratio")
+    if span:
+        generator = SpanMaskingGenerator(num_patches, math.ceil(mask_ratio * num_patches), max_span_length=6,
+                                         cumulative_span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0], seed=seed)
+        patch_mask = np.asarray(generator.gen(encoding.num_text_patches + 1), dtype=np.float32)
+    else:
+        patch_mask = random_patch_mask(num_patches, num_removed, num_attended, seed)
+
+    device = next(model.parameters()).device
+    saved_ratio, was_training = model.config.mask_ratio, model.training
+    model.config.mask_ratio = mask_ratio
+    model.eval()
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.inference_mode():
+            torch.manual_seed(seed)
+            output = model(
+                torch.from_numpy(pixel_values)[None].to(device),
+                attention_mask=torch.from_numpy(attention_mask)[None].to(device),
+                patch_mask=torch.from_numpy(patch_mask)[None].to(device),
+            )
+    finally:
+        model.config.mask_ratio = saved_ratio
+        model.train(was_training)
+    loss = float(output.loss)
+    mask = output.mask[0].float().cpu().numpy()
+    logits = output.logits[0].float().cpu().numpy()
+    if not math.isfinite(loss):
+        raise RuntimeError(f"the model returned a non-finite reconstruction loss ({loss}); its weights are broken")
+
+    masked_text = int((mask * attention_mask).sum())
+    shown_text = text if len(text) <= 120 else text[:117] + "..."
+    lines = [caption] if isinstance(caption, str) else list(caption)
+    lines += [
+        f"Text: {shown_text!r} ({encoding.num_text_patches} text patches of {num_patches})",
+        f"{'Span' if span else 'Random'} masking, ratio {mask_ratio:g}, seed {seed}: {int(mask.sum())} patches "
+        f"removed, {masked_text} of them in the text + end patch. Reconstruction loss (norm-pix MSE on those): "
+        f"{loss:.4f}",
+    ]
+    image = reconstruction_figure(
+        pixel_values, mask, attention_mask, logits, lines, norm_pix_loss=bool(model.config.norm_pix_loss),
+        crop=crop, patches_per_line=patches_per_line, scale=scale,
+    )
+    details = ReconstructionDetails(encoding, pixel_values, attention_mask, patch_mask, mask, logits, loss,
+                                    masked_text, lines)
+    return image, loss, details
