@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
+    "reconstruct": "pixel.viz",
+    "reconstruction_figure": "pixel.viz",
+    "loss_curve_figure": "pixel.viz",
 }
 
 __all__ = ["__version__", *_LAZY]
