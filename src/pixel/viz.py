@@ -455,7 +455,7 @@ def reconstruct(
     if max_seq_length is not None and max_seq_length != num_patches:
         if max_seq_length < 2:
             raise ValueError(f"max_seq_length: at least 2 patches (text + end patch), got {max_seq_length}")
-        from pixel.model.pixel import resize_position_embeddings
+        from pixel.model.resize import resize_position_embeddings
 
         model = copy.deepcopy(model)
         resize_position_embeddings(model, max_seq_length)
