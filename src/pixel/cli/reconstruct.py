@@ -129,5 +129,6 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeError(f"cannot render the text ({err}). {INSTALL_HINT}") from None
     _save_atomic(image, output)
     print(f"reconstruction loss: {loss:.6f} ({details.masked_text_patches} masked text patches)")
+    print(f"renderer: {renderer_source}")
     print(f"wrote {output} ({image.size[0]} x {image.size[1]} px)")
     return 0
