@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
+    model = PIXELForPreTraining.from_pretrained(model_location).to(device)
     try:
         renderer, renderer_source = _load_renderer(args.renderer, model_location)
     except ImportError as err:
@@ -118,7 +119,6 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
 
-    model = PIXELForPreTraining.from_pretrained(model_location).to(device)
     try:
         image, loss, details = reconstruct(
             model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
