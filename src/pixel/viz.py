@@ -336,6 +336,7 @@ def loss_curve_figure(
 
     all_x = np.concatenate([p[1] for p in points])
     all_y = np.concatenate([p[2] for p in points])
+    integer_steps = bool(np.all(all_x == np.round(all_x)))
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
     y_lo, y_hi = float(all_y.min()), float(all_y.max())
     if x_hi == x_lo:
@@ -360,7 +361,8 @@ def loss_curve_figure(
         draw.text((4, y_px - 7), f"{y_value:.4g}", fill=(60, 60, 60), font=font)
         x_value = x_lo + fraction * (x_hi - x_lo)
         x_px = left + fraction * (right - left)
-        draw.text((x_px - 12, bottom + 6), f"{x_value:.6g}", fill=(60, 60, 60), font=font)
+        x_label = f"{round(x_value)}" if integer_steps else f"{x_value:.4g}"
+        draw.text((x_px - 12, bottom + 6), x_label, fill=(60, 60, 60), font=font)
     draw.rectangle([left, top, right, bottom], outline=(0, 0, 0))
     heading = title + (f" ({skipped} non-finite points not drawn)" if skipped else "")
     draw.text((left, 8), heading, fill=(0, 0, 0), font=font)
