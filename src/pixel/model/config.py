@@ -47,7 +47,6 @@ class PIXELConfig:
         attention_probs_dropout_prob: float = 0.1,
         initializer_range: float = 0.02,
         layer_norm_eps: float = 1e-12,
-        is_encoder_decoder: bool = False,
         image_size: int | list[int] | tuple[int, int] = (16, 8464),
         patch_size: int = 16,
         num_channels: int = 3,
@@ -69,7 +68,6 @@ class PIXELConfig:
         self.attention_probs_dropout_prob = attention_probs_dropout_prob
         self.initializer_range = initializer_range
         self.layer_norm_eps = layer_norm_eps
-        self.is_encoder_decoder = is_encoder_decoder
         self.image_size = image_size
         self.patch_size = patch_size
         self.num_channels = num_channels
@@ -152,8 +150,10 @@ class PIXELConfig:
         num_labels = merged.pop("num_labels", None)
         merged.pop("_num_labels", None)
         config = cls(**merged)
-        if num_labels is not None and "id2label" not in merged:
-            config.num_labels = int(num_labels)
+        # An explicit id2label wins, then an overriding num_labels, then a stored num_labels without id2label.
+        if num_labels is not None and "id2label" not in overrides:
+            if "num_labels" in overrides or "id2label" not in config_dict:
+                config.num_labels = int(num_labels)
         return config
 
     def to_dict(self) -> dict[str, Any]:

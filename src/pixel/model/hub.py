@@ -56,16 +56,29 @@ def resolve_file(path_or_hub_id: str | os.PathLike[str], filename: str, revision
         )
     try:
         from huggingface_hub import hf_hub_download
-        from huggingface_hub.utils import EntryNotFoundError
+        from huggingface_hub.utils import (
+            EntryNotFoundError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
     except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
-        raise RuntimeError(
-            "loading from the Hub needs the huggingface_hub package (pip install huggingface_hub)"
-        ) from err
+        raise RuntimeError("loading from the Hub needs the huggingface_hub package") from err
+    where = f"Hub repo {path} (revision {revision or 'main'})"
     try:
         return hf_hub_download(path, filename, revision=revision)
+    except LocalEntryNotFoundError as err:
+        raise RuntimeError(
+            f"{filename} of {where} is not in the local cache and the Hub cannot be reached: connect once to "
+            f"download it, or pass a local folder"
+        ) from err
     except EntryNotFoundError as err:
+        raise FileNotFoundError(f"{where} has no file {filename}") from err
+    except RevisionNotFoundError as err:
+        raise FileNotFoundError(f"{where}: no such revision (branch, tag or commit)") from err
+    except RepositoryNotFoundError as err:
         raise FileNotFoundError(
-            f"Hub repo {path} (revision {revision or 'main'}) has no file {filename}"
+            f"Hub repo {path} does not exist or is private (log in to read private repos)"
         ) from err
 
 
@@ -73,13 +86,14 @@ def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None
     """model.safetensors if present, else the original's pytorch_model.bin."""
     try:
         return resolve_file(path_or_hub_id, SAFETENSORS_NAME, revision)
+    except (FileNotFoundError, RuntimeError):
+        pass  # original checkpoints only have pytorch_model.bin (possibly cached while offline)
+    try:
+        return resolve_file(path_or_hub_id, PYTORCH_NAME, revision)
     except FileNotFoundError:
-        try:
-            return resolve_file(path_or_hub_id, PYTORCH_NAME, revision)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"{os.fspath(path_or_hub_id)} has neither {SAFETENSORS_NAME} nor {PYTORCH_NAME}"
-            ) from None
+        raise FileNotFoundError(
+            f"{os.fspath(path_or_hub_id)} has neither {SAFETENSORS_NAME} nor {PYTORCH_NAME}"
+        ) from None
 
 
 def load_state_dict_file(path: str) -> dict[str, torch.Tensor]:

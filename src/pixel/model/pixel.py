@@ -187,16 +187,19 @@ class PIXELPooler(nn.Module):
 class PIXELModel(PIXELPreTrainedModel):
     """The PIXEL encoder.
 
-    `add_pooling_layer` adds `pooler.dense` (tanh on the CLS output). `embedding_dropout` applies
+    `add_pooling_layer` adds `pooler.dense` (tanh on the CLS output); None: config.add_pooling_layer if set
+    (written by `save_pretrained` of a PIXELModel), else False. `embedding_dropout` applies
     Dropout(hidden_dropout_prob) after the embeddings as the original fine-tuning (ViT) encoder does; the
     pretraining encoder has none. Position embeddings are trainable here (fine-tuning); PIXELForPreTraining
     freezes them.
     """
 
     def __init__(
-        self, config: PIXELConfig, add_pooling_layer: bool = False, embedding_dropout: bool = True
+        self, config: PIXELConfig, add_pooling_layer: bool | None = None, embedding_dropout: bool = True
     ) -> None:
         super().__init__(config)
+        if add_pooling_layer is None:  # a saved PIXELModel records whether it had a pooler
+            add_pooling_layer = bool(getattr(config, "add_pooling_layer", False))
         self.embeddings = PIXELEmbeddings(config, dropout=embedding_dropout)
         self.encoder = PIXELEncoder(config)
         self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
@@ -206,6 +209,10 @@ class PIXELModel(PIXELPreTrainedModel):
     @property
     def num_patches(self) -> int:
         return self.embeddings.position_embeddings.shape[1] - 1
+
+    def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
+        self.config.add_pooling_layer = self.pooler is not None
+        super().save_pretrained(save_directory)
 
     def forward(
         self,
