@@ -24,7 +24,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,9 @@ DEFAULT_FALLBACK_FONTS: tuple[str, ...] = (
 )
 
 # Rendering rules of the hermetic configuration: the values Debian 12's default fontconfig rules give
-# (10-yes-antialias, 10-hinting-slight, 11-lcdfilter-default), so hermetic renders of text that the main font
-# covers are pixel-identical to system-font renders. FAMILIES is replaced by the fallback order.
+# (10-yes-antialias, 10-hinting-slight, 11-lcdfilter-default, 10-scale-bitmap-fonts, the generic emoji family),
+# so that hermetic renders equal system-font renders wherever both pick the same fonts (24 of the 25 golden
+# renders). FAMILIES is replaced by the fallback order.
 _HERMETIC_RULES = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
 <fontconfig>
@@ -67,7 +68,51 @@ _HERMETIC_RULES = """<?xml version="1.0"?>
     <edit name="hintstyle" mode="assign"><const>hintslight</const></edit>
     <edit name="lcdfilter" mode="assign"><const>lcddefault</const></edit>
   </match>
+EMOJI_RULE  <!-- Bitmap fonts (Noto Color Emoji) are scaled to the requested pixel size (10-scale-bitmap-fonts). -->
+  <match target="font">
+    <test name="outline"><bool>false</bool></test>
+    <edit name="pixelsizefixupfactor" mode="assign">
+      <divide><name target="pattern">pixelsize</name><name target="font">pixelsize</name></divide>
+    </edit>
+  </match>
+  <match target="font">
+    <test name="outline"><bool>false</bool></test>
+    <test name="scalable"><bool>false</bool></test>
+    <test name="hinting"><bool>true</bool></test>
+    <edit name="scalingnotneeded" mode="assign">
+      <and>
+        <less><name>pixelsizefixupfactor</name><double>1.2</double></less>
+        <more><name>pixelsizefixupfactor</name><double>0.8</double></more>
+      </and>
+    </edit>
+  </match>
+  <match target="font">
+    <test name="scalingnotneeded"><bool>true</bool></test>
+    <edit name="pixelsizefixupfactor" mode="assign"><double>1.0</double></edit>
+  </match>
+  <match target="font">
+    <test name="outline"><bool>false</bool></test>
+    <test name="pixelsizefixupfactor" compare="not_eq"><double>1.0</double></test>
+    <edit name="matrix" mode="assign">
+      <times>
+        <name>matrix</name>
+        <matrix>
+          <name>pixelsizefixupfactor</name><double>0</double>
+          <double>0</double><name>pixelsizefixupfactor</name>
+        </matrix>
+      </times>
+    </edit>
+    <edit name="size" mode="assign"><divide><name>size</name><name>pixelsizefixupfactor</name></divide></edit>
+  </match>
 </fontconfig>
+"""
+
+# Pango asks for the generic family "emoji" for emoji runs; Debian's 45/60-generic rules map it to the colour
+# emoji font. EMOJI_FAMILIES: the fallback families whose name contains "emoji".
+_EMOJI_RULE = """  <match target="pattern">
+    <test name="family"><string>emoji</string></test>
+    <edit name="family" mode="prepend" binding="strong">EMOJI_FAMILIES</edit>
+  </match>
 """
 
 _CDEF = """
@@ -168,7 +213,7 @@ def fallback_font_files(fallback_fonts_dir: str | os.PathLike[str] | None) -> li
     return present
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warn_missing_once(missing: tuple[str, ...]) -> None:
     warnings.warn(
         f"{len(missing)} default fallback fonts are missing ({', '.join(missing)}); characters only they cover "
@@ -212,7 +257,13 @@ def _build_hermetic_font_map(files: tuple[str, ...]) -> Any:
             continue
         if name not in families:
             families.append(name)
-    rules = _HERMETIC_RULES.replace("FAMILIES", "".join(f"<string>{escape(name)}</string>" for name in families))
+
+    def strings(names: list[str]) -> str:
+        return "".join(f"<string>{escape(name)}</string>" for name in names)
+
+    emoji = [name for name in families if "emoji" in name.lower()]
+    emoji_rule = _EMOJI_RULE.replace("EMOJI_FAMILIES", strings(emoji)) if emoji else ""
+    rules = _HERMETIC_RULES.replace("EMOJI_RULE", emoji_rule).replace("FAMILIES", strings(families))
     config = fontconfig.FcConfigCreate()
     if config == ffi.NULL or not fontconfig.FcConfigParseAndLoadFromMemory(config, rules.encode(), 1):
         raise RuntimeError("fontconfig could not build a private configuration")

@@ -53,7 +53,9 @@ class _Native:
             extra = fonts.font_files_in(renderer.fallback_fonts_dir) if renderer.fallback_fonts_dir else []
             self.font_map = fonts.system_font_map(main_font, extra)
         else:
-            self.font_map = fonts.hermetic_font_map(main_font, fonts.fallback_font_files(renderer.fallback_fonts_dir))
+            self.font_map = fonts.hermetic_font_map(
+                main_font, fonts.fallback_font_files(renderer.fallback_fonts_dir)
+            )
 
         # The original's description string, e.g. "Noto Sans 13.333333333333332px" (an absolute size).
         description = f"{fonts.family_name(main_font)} {renderer.font_pixel_size}px"
@@ -158,7 +160,12 @@ class _Native:
         if self.scratch is None or self.scratch[0].get_width() < width:
             surface = cairocffi.ImageSurface(cairocffi.FORMAT_A8, max(width, 512), self.height)
             context = cairocffi.Context(surface)
-            self.scratch = (surface, context, self.ffi.cast("cairo_t *", context._pointer), self._view(surface))
+            self.scratch = (
+                surface,
+                context,
+                self.ffi.cast("cairo_t *", context._pointer),
+                self._view(surface),
+            )
         surface, _context, cr, view = self.scratch
         view.fill(0)
         surface.mark_dirty()
@@ -234,7 +241,10 @@ class PangoCairoTextRenderer(TextRenderer):
             return False
         pango = self._native.pango
         rtl = pango.PANGO_DIRECTION_RTL
-        votes = sum(pango.pango_unichar_direction(ord(c)) == rtl for c in (letters[0], letters[-1], letters[len(letters) // 2]))
+        votes = sum(
+            pango.pango_unichar_direction(ord(c)) == rtl
+            for c in (letters[0], letters[-1], letters[len(letters) // 2])
+        )
         return votes >= 2
 
     def _patch_ceil(self, x: float) -> int:
@@ -298,51 +308,77 @@ class PangoCairoTextRenderer(TextRenderer):
     # ----------------------------------------------------------------------------------------- word mode
     def render_words(self, words: list[str], rtl: bool = False) -> Encoding:
         """Every word but the last is drawn as "<word> "; each next word starts on a patch boundary.
-        Words that do not fit are dropped. ``word_starts`` has one entry per drawn word plus the end patch."""
+        Words that do not fit are dropped. ``word_starts`` has one entry per drawn word plus the end patch.
+
+        Grey renders paste cached per-word bitmaps (words follow Zipf's law, so most are cache hits); a word
+        drawn at a patch boundary is an integer shift of the same word drawn anywhere else, so the image is
+        the same as drawing every word with Pango (golden-tested). Where inks overlap we composite like cairo.
+        """
         if rtl:
-            raise ValueError("rtl=True is not supported for word lists (the original ignored it); leave it False")
+            raise ValueError(
+                "rtl=True is not supported for word lists (the original ignored it); leave it False"
+            )
+        native = self._native
         ppp = self.pixels_per_patch
-        last_patch_x = self.max_pixels_len - ppp
-        pieces = [f"{word} " for word in words[:-1]]
-        word_starts = [0]
-        placed: list[tuple[str, int]] = []
-        offset = 2
-        widths = self._word_widths if not self.rgb else None
-        complete = True
-        for piece in pieces:
-            width = widths(piece) if widths else self._measure(piece)
-            placed.append((piece, offset))
-            offset = self.next_patch(offset + width)
-            word_starts.append(math.ceil(offset / ppp))
-            if offset == last_patch_x:
-                complete = False
-                break
-        if complete:
-            piece = words[-1]
-            width = widths(piece) if widths else self._measure(piece)
-            placed.append((piece, offset))
-            offset = self.next_patch(offset + 2 + width)
-            word_starts.append(math.ceil(offset / ppp))
+        width_px = self.max_pixels_len
+        last_x = width_px - ppp
+        cached = not self.rgb
+        cache = self._word_cache if cached else None
+        image = np.full((ppp, width_px), 255, dtype=np.uint8) if cached else None
+        drawn: list[tuple[str, int]] = []
         unknown: list[str] = []
-        image = self._compose_words(placed, unknown) if widths else self._draw_words(placed, unknown)
+        word_starts = [0]
+        offset = 2
+        ink_end = 0
+        final = len(words) - 1
+        for i, word in enumerate(words):
+            piece = word if i == final else word + " "
+            if cached:
+                entry = cache.get(piece) or self._cache_word(native, piece)
+                width, shift, bitmap, missing = entry
+                if missing:
+                    unknown.extend(missing)
+                start = offset + shift
+                stop = start + bitmap.shape[1]
+                lo = start if start > 0 else 0
+                hi = stop if stop < width_px else width_px
+                if lo < hi:
+                    src = bitmap if lo == start and hi == stop else bitmap[:, lo - start : hi - start]
+                    if lo >= ink_end:
+                        image[:, lo:hi] = src
+                    else:
+                        image[:, lo:hi] = _over_inverted(src, image[:, lo:hi])
+                    if hi > ink_end:
+                        ink_end = hi
+            else:
+                width = self._measure(native, piece)
+                drawn.append((piece, offset))
+            if i == final:
+                offset += 2
+            offset = min(-(-(offset + width) // ppp) * ppp, last_x)
+            word_starts.append(-(-offset // ppp))
+            if i != final and offset == last_x:
+                break
+        if not cached:
+            image = self._draw_words(native, drawn, unknown)
         sep = [offset // ppp]
         self._finish(image, sep)
         return Encoding(
             pixel_values=image,
-            num_text_patches=math.ceil(offset / ppp),
+            num_text_patches=-(-offset // ppp),
             sep_patches=sep,
             word_starts=word_starts,
             unrenderable_chars=list(dict.fromkeys(unknown)),
         )
 
-    def _measure(self, text: str) -> int:
-        native = self._native
+    @staticmethod
+    def _measure(native: _Native, text: str) -> int:
         native.set_text(native.probe, text)
         return native.pixel_size(native.probe)[0]
 
-    def _draw_words(self, placed: list[tuple[str, int]], unknown: list[str]) -> np.ndarray:
-        native = self._native
-        for piece, x in placed:
+    @staticmethod
+    def _draw_words(native: _Native, drawn: list[tuple[str, int]], unknown: list[str]) -> np.ndarray:
+        for piece, x in drawn:
             native.set_text(native.ltr, piece)
             if native.unknown_glyphs(native.ltr):
                 unknown.extend(native.unrenderable(piece))
@@ -350,58 +386,28 @@ class PangoCairoTextRenderer(TextRenderer):
             native.show(native.ltr, x, height)
         return native.take_image()
 
-    def _cached_word(self, piece: str) -> tuple[int, int, np.ndarray, tuple[str, ...]]:
-        """(logical width, ink column relative to the origin, coverage bitmap [ppp, n], unrenderable chars)."""
-        cache = self._word_cache
-        native = self._native
-        if cache is None:
-            cache = self._word_cache = {}
-        entry = cache.get(piece)
-        if entry is not None:
-            return entry
+    def _cache_word(self, native: _Native, piece: str) -> tuple[int, int, np.ndarray, tuple[str, ...]]:
+        """Draw one word alone and cache (logical width, first ink column relative to the origin,
+        inverted ink bitmap uint8 [ppp, n] (255 = blank), unrenderable characters)."""
         layout = native.ltr
         native.set_text(layout, piece)
         missing = tuple(native.unrenderable(piece)) if native.unknown_glyphs(layout) else ()
         width, height = native.pixel_size(layout)
-        _surface, cr, view = native.scratch_surface(width + 2 * _WORD_MARGIN)
+        surface, cr, view = native.scratch_surface(width + 2 * _WORD_MARGIN)
         native.show(layout, _WORD_MARGIN, height, cr=cr)
-        _surface.flush()
+        surface.flush()
         columns = np.flatnonzero(view.any(axis=0))
         if columns.size:
             first, last = int(columns[0]), int(columns[-1]) + 1
-            bitmap = view[:, first:last].copy()
+            bitmap = np.subtract(255, view[:, first:last], dtype=np.uint8)
         else:
             first, bitmap = _WORD_MARGIN, np.zeros((self.pixels_per_patch, 0), dtype=np.uint8)
         entry = (width, first - _WORD_MARGIN, bitmap, missing)
+        cache = self._word_cache
         if len(cache) >= _WORD_CACHE_SIZE:
             cache.clear()
         cache[piece] = entry
         return entry
-
-    def _word_widths(self, piece: str) -> int:
-        return self._cached_word(piece)[0]
-
-    def _compose_words(self, placed: list[tuple[str, int]], unknown: list[str]) -> np.ndarray:
-        """Paste cached word bitmaps (grey mode); where inks overlap, composite like cairo's OVER on A8."""
-        width = self.max_pixels_len
-        coverage = np.zeros((self.pixels_per_patch, width), dtype=np.uint8)
-        ink_end = 0
-        for piece, x in placed:
-            _w, shift, bitmap, missing = self._cached_word(piece)
-            if missing:
-                unknown.extend(missing)
-            start = x + shift
-            stop = start + bitmap.shape[1]
-            lo, hi = max(start, 0), min(stop, width)
-            if lo >= hi:
-                continue
-            src = bitmap[:, lo - start : hi - start]
-            if lo >= ink_end:
-                coverage[:, lo:hi] = src
-            else:
-                coverage[:, lo:hi] = _over_a8(src, coverage[:, lo:hi])
-            ink_end = max(ink_end, hi)
-        return np.subtract(255, coverage, dtype=np.uint8)
 
     # ----------------------------------------------------------------------------------------- pair mode
     def render_pair(
@@ -430,11 +436,17 @@ class PangoCairoTextRenderer(TextRenderer):
         sep_x = self.next_patch(2 + drawn_width_a + 2)
         b_x = sep_x + ppp + 2
         b_max = self._patch_floor(W - ppp) if rtl else None
-        full_b, width_b, drawn_b, _drawn_width_b = self._draw_sentence(text_b, b_x, unknown, max_length=b_max, rtl=rtl)
+        full_b, width_b, drawn_b, _drawn_width_b = self._draw_sentence(
+            text_b, b_x, unknown, max_length=b_max, rtl=rtl
+        )
         map_b_full = map_b = None
         if return_offset_mapping:
             map_b_full = self._offset_mapping(full_b, b_x, width_b + 2, b_x - 2, rtl)
-            map_b = self._offset_mapping(drawn_b, b_x, width_b + 2, b_x - 2, rtl) if drawn_b is not full_b else map_b_full
+            map_b = (
+                self._offset_mapping(drawn_b, b_x, width_b + 2, b_x - 2, rtl)
+                if drawn_b is not full_b
+                else map_b_full
+            )
         eos_x = self.next_patch(b_x + width_b + 2)
         sep = [sep_x // ppp, eos_x // ppp]
         image = self._finish(native.take_image(), sep)
@@ -488,7 +500,7 @@ class PangoCairoTextRenderer(TextRenderer):
         if room <= 0:
             raise ValueError(
                 f"stride={stride} leaves no room for new text in an overflow window: text_a and the separator "
-                f"take {sep_x // ppp + 1} of {self.max_seq_length} patches; use a smaller stride"
+                f"take {sep_x // ppp + 1} of {self.max_seq_length} patches; use a smaller stride or text_a_max_length"
             )
         copy_columns = (sep_x // ppp + 1) * ppp
         b_start = sep_x + ppp + 2
@@ -596,13 +608,17 @@ class PangoCairoTextRenderer(TextRenderer):
                 start = end
         if len(mapping) < self._patch_ceil(text_width + offset - text_shift):
             mapping.append((text_length - start, 0) if rtl else (start, len(positions)))
-        if blank_patch:
+        if rtl:  # mirrored indices of the line end would be -1 (the original returned those)
+            mapping = [(max(a, 0), max(b, 0)) for a, b in mapping]
+        if blank_patch and len(mapping) >= 2:  # (the original crashed with fewer entries)
             mapping[-2] = (mapping[-2][0], mapping[-1][1])
             mapping[-1] = (-1, -1)
         return mapping
 
 
-def _over_a8(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """cairo/pixman OVER of two A8 coverages: src + dst * (255 - src) / 255 with pixman's rounding."""
-    t = dst.astype(np.uint32) * (255 - src.astype(np.uint32)) + 0x80
-    return (src + ((t + (t >> 8)) >> 8)).astype(np.uint8)
+def _over_inverted(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """cairo/pixman OVER of two A8 coverages given inverted (255 - coverage), returned inverted:
+    coverage = s + d * (255 - s) / 255 with pixman's rounding."""
+    s = 255 - src.astype(np.uint32)
+    t = (255 - dst.astype(np.uint32)) * (255 - s) + 0x80
+    return (255 - (s + ((t + (t >> 8)) >> 8))).astype(np.uint8)
