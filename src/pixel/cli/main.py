@@ -13,6 +13,8 @@ import sys
 
 # command name -> module
 COMMANDS: dict[str, str] = {
+    "render": "pixel.cli.render",
+    "demo": "pixel.cli.demo",
     "reconstruct": "pixel.cli.reconstruct",
 }
 
