@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,22 +77,6 @@ def _load_renderer(renderer: str | None, model: str) -> tuple[Any, str]:
     return renderer_class("pangocairo")(), "PangoCairo default (Noto Sans)"
 
 
-def _save_atomic(image: Any, output: Path) -> None:
-    from PIL import Image
-
-    image_format = Image.registered_extensions().get(output.suffix.lower())
-    if image_format is None:
-        raise ValueError(f"--output {output}: unknown picture format {output.suffix!r}; use a name ending in .png")
-    if not output.parent.is_dir():
-        raise FileNotFoundError(f"--output {output}: the folder {output.parent} does not exist")
-    temporary = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    try:
-        image.save(temporary, format=image_format)
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def run(args: argparse.Namespace) -> int:
     model_location = _model_location(args.model)
     if not 0.0 < args.mask_ratio < 1.0:
@@ -101,10 +84,16 @@ def run(args: argparse.Namespace) -> int:
     if args.patches_per_line < 0:
         raise ValueError(f"--patches-per-line: expected 0 (no wrapping) or more, got {args.patches_per_line}")
     output = Path(args.output).expanduser()
+    if output.suffix.lower() != ".png":
+        raise ValueError(f"--output {output}: the picture is a PNG, so the file name must end in .png")
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"--output {output}: the output folder does not exist: {output.parent}")
 
+    import numpy as np
     import torch
 
     from pixel.model.pixel import PIXELForPreTraining
+    from pixel.render.picture import save_png
     from pixel.viz import reconstruct
 
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
@@ -127,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ImportError as err:
         raise RuntimeError(f"cannot render the text ({err}). {INSTALL_HINT}") from None
-    _save_atomic(image, output)
+    save_png(np.asarray(image), output)
     print(f"reconstruction loss: {loss:.6f} ({details.masked_text_patches} masked text patches)")
     print(f"renderer: {renderer_source}")
     print(f"wrote {output} ({image.size[0]} x {image.size[1]} px)")
