@@ -4,7 +4,9 @@ Measures, for fp32 and bf16 autocast:
 - encoder inference (``PIXELModel`` path of ``PIXELForPreTraining.vit``, 529 patches, no masking);
 - a full pretraining step (forward with span-style masking of 133 patches + backward + AdamW);
 - the same pretraining step with a straightforward eager attention (softmax(QK^T / sqrt(d) + mask) V written
-  out below) swapped in for ``scaled_dot_product_attention``, and the eager/SDPA time ratio.
+  out below) swapped in for ``scaled_dot_product_attention``, and the eager/SDPA time ratio;
+- the SDPA step without attention-probability dropout (``sdpa-nodrop``): pixel-base's config trains with
+  attention dropout 0.1, which makes SDPA fall back to its unfused math path (attention maps stored).
 
 FLOPs are counted analytically (matmuls and the patch-embedding convolution; backward = 2 x forward), so
 GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
@@ -36,10 +38,9 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from pixel.model import layers  # noqa: E402
 from pixel.model.config import PIXELConfig  # noqa: E402
 from pixel.model.pixel import PIXELForPreTraining  # noqa: E402
-
-from pixel.model import layers  # noqa: E402
 
 SIZES: dict[str, dict[str, int]] = {
     "base": {},  # PIXELConfig defaults are pixel-base
@@ -81,6 +82,19 @@ def attention_implementation(function: Callable[..., torch.Tensor] | None) -> It
         yield
     finally:
         layers.sdpa_attention = original
+
+
+@contextlib.contextmanager
+def attention_dropout_off(model: torch.nn.Module) -> Iterator[None]:
+    """Temporarily set attention-probability dropout to 0 (the fused CPU/GPU SDPA kernels then apply)."""
+    saved = [(module, module.dropout_prob) for module in model.modules() if hasattr(module, "dropout_prob")]
+    for module, _ in saved:
+        module.dropout_prob = 0.0
+    try:
+        yield
+    finally:
+        for module, value in saved:
+            module.dropout_prob = value
 
 
 def matmul_flops(config: PIXELConfig, batch: int, num_patches: int, encoder_tokens: int, decoder: bool) -> float:
@@ -201,7 +215,8 @@ def bench_pretraining(model, inputs, dtype, attention, args, device) -> Result:
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    with attention_implementation(eager_attention if attention == "eager" else None):
+    no_dropout = attention_dropout_off(model) if attention == "sdpa-nodrop" else contextlib.nullcontext()
+    with attention_implementation(eager_attention if attention == "eager" else None), no_dropout:
         seconds, peak = time_steps(step, args.steps, args.warmup, device)
     num_patches = pixel_values.shape[-1] // 16
     kept = int(num_patches * (1 - model.config.mask_ratio))
@@ -242,24 +257,27 @@ def main(argv: list[str] | None = None) -> int:
           f"MKL_DYNAMIC={os.environ.get('MKL_DYNAMIC')}")
     print(f"size {args.size} ({params / 1e6:.1f}M parameters) | batch {args.batch_size} | {args.num_patches} patches | "
           f"{args.steps} timed steps after {args.warmup} warm-up")
-    print(f"{'phase':<18} {'dtype':<5} {'attention':<9} {'s/step':>8} {'strips/s':>9} {'GFLOP/s':>8} {'peak MB':>8}")
+    print(f"{'phase':<18} {'dtype':<5} {'attention':<11} {'s/step':>8} {'strips/s':>9} {'GFLOP/s':>8} {'peak MB':>8}")
 
     results: list[Result] = []
     for dtype in dtypes:
-        for attention in ("inference", "sdpa", "eager"):
+        for attention in ("inference", "sdpa", "eager", "sdpa-nodrop"):
             if attention == "inference":
                 result = bench_inference(model, inputs, dtype, args, device)
             else:
                 result = bench_pretraining(model, inputs, dtype, attention, args, device)
             results.append(result)
             peak = f"{result.peak_mb:8.0f}" if result.peak_mb is not None else "       ?"
-            print(f"{result.phase:<18} {result.dtype:<5} {result.attention:<9} {result.seconds_per_step:8.3f} "
+            print(f"{result.phase:<18} {result.dtype:<5} {result.attention:<11} {result.seconds_per_step:8.3f} "
                   f"{result.strips_per_second:9.2f} {result.gflops_per_second:8.1f} {peak}", flush=True)
 
     for dtype in dtypes:
         step = {r.attention: r for r in results if r.phase == "pretrain step" and r.dtype == dtype}
         ratio = step["eager"].seconds_per_step / step["sdpa"].seconds_per_step
         print(f"{dtype}: eager attention step takes {ratio:.2f}x the SDPA step's time")
+        ratio = step["sdpa"].seconds_per_step / step["sdpa-nodrop"].seconds_per_step
+        print(f"{dtype}: attention dropout {model.config.attention_probs_dropout_prob} makes the SDPA step {ratio:.2f}x "
+              f"slower than without it (dropout forces SDPA's unfused math path)")
     if "fp32" in dtypes and "bf16" in dtypes:
         by = {(r.phase, r.dtype, r.attention): r for r in results}
         for phase in ("encoder inference", "pretrain step"):
