@@ -83,14 +83,21 @@ def test_reconstruct_bad_arguments_are_clean_errors(model_dir, tmp_path, capsys,
     assert not list(tmp_path.glob("*.png"))
 
 
-def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("where", ["import", "first render"])
+def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path, capsys, monkeypatch, where):
     import pixel.render.base as base
+    import pixel.render.pangocairo as pangocairo
 
-    def unavailable(backend):
-        raise ImportError("libpangocairo-1.0.so.0: cannot open shared object file")
+    def unavailable(*args, **kwargs):
+        if where == "import":
+            raise ImportError("No module named 'pangocairocffi'")
+        raise OSError("cannot load library 'libpangocairo-1.0.so.0'")
 
-    monkeypatch.setattr(base, "renderer_class", unavailable)
+    if where == "import":
+        monkeypatch.setattr(base, "renderer_class", unavailable)
+    else:
+        monkeypatch.setattr(pangocairo._Native, "__init__", unavailable)
     code = main(["reconstruct", "Hello", "--model", str(model_dir), "-o", str(tmp_path / "r.png")])
     err = capsys.readouterr().err
     assert code == 1
-    assert "apt-get install" in err and "pangocairocffi" in err
+    assert "apt-get install" in err and "pangocairocffi" in err and "Traceback" not in err

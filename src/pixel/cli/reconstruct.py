@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,17 @@ def _load_renderer(renderer: str | None, model: str) -> tuple[Any, str]:
     return renderer_class("pangocairo")(), "PangoCairo default (Noto Sans)"
 
 
+@contextlib.contextmanager
+def _explain_missing_renderer_libraries() -> Iterator[None]:
+    """Turn a missing native/Python rendering library into an error that says what to install."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (ImportError, OSError) as err:
+        raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     model_location = _model_location(args.model)
     if not 0.0 < args.mask_ratio < 1.0:
@@ -99,23 +112,14 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
-    try:
+    with _explain_missing_renderer_libraries():
         renderer, renderer_source = _load_renderer(args.renderer, model_location)
-    except ImportError as err:
-        raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
-    except OSError as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
-
-    try:
+        # Native Pango/cairo handles are created on the first render, inside reconstruct.
         image, loss, details = reconstruct(
             model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
             max_seq_length=args.max_seq_length, caption=f"Model: {model_location} | renderer: {renderer_source}",
             crop=not args.no_crop, patches_per_line=args.patches_per_line or None, scale=args.scale,
         )
-    except ImportError as err:
-        raise RuntimeError(f"cannot render the text ({err}). {INSTALL_HINT}") from None
     save_png(np.asarray(image), output)
     print(f"reconstruction loss: {loss:.6f} ({details.masked_text_patches} masked text patches)")
     print(f"renderer: {renderer_source}")
