@@ -10,7 +10,8 @@ Measures, for fp32 and bf16 autocast:
 
 FLOPs are counted analytically (matmuls and the patch-embedding convolution; backward = 2 x forward), so
 GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
-process's peak resident set (VmHWM, reset before each measurement), which includes torch itself and the model.
+process's peak resident set (VmHWM, reset after a malloc_trim before each measurement), which includes torch
+itself, the model and (for the steps) the optimizer state.
 
 Usage: ``python benchmarks/model.py --steps 2`` (CPU, pixel-base: minutes on 2 cores), ``--device cuda``,
 ``--size tiny`` for a smoke run.
@@ -26,6 +27,8 @@ os.environ.setdefault("MKL_DYNAMIC", "FALSE")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import ctypes  # noqa: E402
+import gc  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
@@ -122,6 +125,10 @@ def reset_peak_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         return
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        # Give freed heap memory back to the OS first, so that the peak starts from live memory only.
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with contextlib.suppress(OSError):
         # "5" resets the peak resident set size (VmHWM) of this process (Linux >= 4.0).
         Path("/proc/self/clear_refs").write_text("5")
