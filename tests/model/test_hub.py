@@ -220,3 +220,18 @@ def test_hub_ids_go_through_hf_hub_download(monkeypatch: pytest.MonkeyPatch) -> 
         ("Team-PIXEL/pixel-tiny", "model.safetensors", "seed2"),
         ("Team-PIXEL/pixel-tiny", "pytorch_model.bin", "seed2"),
     ]
+
+
+class TiedHead(ToyHead):
+    def __init__(self, config: PIXELConfig) -> None:
+        super().__init__(config)
+        self.tied = nn.Linear(config.hidden_size, 2)
+        self.tied.weight = self.qa_outputs.weight  # one tensor under two names
+
+
+def test_tied_tensors_save_and_load(tmp_path: Path) -> None:
+    model = TiedHead(tiny_config())
+    model.save_pretrained(tmp_path)
+    loaded = TiedHead.from_pretrained(tmp_path)
+    assert_same_state(model, loaded)
+    assert loaded.tied.weight is loaded.qa_outputs.weight

@@ -106,6 +106,8 @@ def test_attention_mask_none_means_all_ones() -> None:
         b = model(pixel_values, torch.ones(2, L), noise=noise)
     torch.testing.assert_close(a.loss, b.loss)
     assert torch.equal(a.attention_mask, torch.ones(2, L))
+    loss, logits, mask, ids_restore = a.to_tuple()[:4]  # the original's tuple order
+    assert loss is a.loss and logits is a.logits and mask is a.mask and ids_restore is a.ids_restore
 
 
 def test_random_masking_always_masks_a_text_patch() -> None:

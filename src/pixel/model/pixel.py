@@ -427,14 +427,13 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
     ) -> PIXELForPreTrainingOutput:
         """pixel_values [B, C, 16, 16*L] in [0, 1], attention_mask [B, L] (None -> ones), patch_mask [B, L] or None
         (random masking) -> loss, logits [B, L, P], mask, ids_restore, attention_mask."""
-        self.vit.embeddings.check_pixel_values(pixel_values)
-        attention_mask = prepare_attention_mask(
-            attention_mask, pixel_values.shape[0], self.vit.num_patches, pixel_values.device
-        )
-        encoded = self.forward_encoder(
+        if attention_mask is None:
+            attention_mask = torch.ones(len(pixel_values), self.vit.num_patches, device=pixel_values.device)
+        encoded = self.forward_encoder(  # checks the inputs
             pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions
         )
         assert encoded.mask is not None and encoded.ids_restore is not None
+        attention_mask = attention_mask.to(device=pixel_values.device, dtype=torch.float32)
         decoded = self.forward_decoder(
             encoded.last_hidden_state,
             encoded.ids_restore,
