@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
-from test_model_classes import L, parsing_labels, strip_inputs, tiny_config
+import torch.nn.functional as F
+from test_model_classes import GOLDEN, L, parsing_labels, strip_inputs, tiny_config
 
 from pixel.model.heads import (
     PIXELForBiaffineParsing,
@@ -294,3 +296,42 @@ def test_batches_without_any_label_give_zero_loss_not_nan() -> None:
         **inputs, word_starts=parsing_labels()["word_starts"], arc_labels=padding, rel_labels=padding
     )
     assert out.loss.item() == 0.0
+
+
+def test_qa_drops_an_encoder_pooler_silently(tmp_path, caplog) -> None:
+    source = PIXELForSequenceClassification(tiny_config(num_labels=2), pooling_mode="cls")
+    source.save_pretrained(tmp_path)
+    with caplog.at_level("WARNING"):
+        qa = PIXELForQuestionAnswering.from_pretrained(tmp_path)
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "qa_outputs" in messages and "vit.pooler" not in messages
+    assert "vit.pooler.dense.weight" not in qa.state_dict()
+    torch.testing.assert_close(qa.vit.layernorm.weight, source.vit.layernorm.weight)
+
+
+def test_heads_read_the_original_encoder_states() -> None:
+    """Heads built from the original's tiny checkpoint (eval mode) compute their outputs from the encoder
+    states the original produced for the same strips (golden last_hidden_state_unshuffled, CLS first)."""
+    case = np.load(GOLDEN / "tiny-encoder-nomask.npz")
+    pixel_values = torch.from_numpy(case["pixel_values"]).float()
+    attention_mask = torch.from_numpy(case["attention_mask"]).float()
+    states = torch.from_numpy(case["last_hidden_state_unshuffled"]).float()  # [3, 530, 32]
+    patches, cls = states[:, 1:], states[:, 0]
+
+    token = PIXELForTokenClassification.from_pretrained(GOLDEN / "tiny-pixel", num_labels=4)
+    with torch.no_grad():
+        logits = token(pixel_values, attention_mask).logits
+        torch.testing.assert_close(logits, token.classifier(patches), atol=1e-5, rtol=0)
+
+        qa = PIXELForQuestionAnswering.from_pretrained(GOLDEN / "tiny-pixel")
+        expected = qa.qa_outputs(torch.cat([patches, cls[:, None]], dim=1))
+        torch.testing.assert_close(
+            qa(pixel_values, attention_mask).start_logits, expected[..., 0], atol=1e-5, rtol=0
+        )
+
+        seq = PIXELForSequenceClassification.from_pretrained(GOLDEN / "tiny-pixel", pooling_mode="mean")
+        hidden = seq.pooler.ln(F.gelu(seq.pooler.linear(patches)))
+        pooled = (hidden * attention_mask[..., None]).sum(1) / attention_mask.sum(1, keepdim=True)
+        torch.testing.assert_close(
+            seq(pixel_values, attention_mask).logits, seq.classifier(pooled), atol=1e-5, rtol=0
+        )

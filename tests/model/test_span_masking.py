@@ -121,3 +121,16 @@ def test_span_masks_batch_and_bad_input() -> None:
         SpanMaskingGenerator(529, 133, spacing="wide")
     with pytest.raises(ValueError, match="num_masking_patches"):
         SpanMaskingGenerator(10, 11)
+
+
+def test_fixed_spacing() -> None:
+    """An int spacing keeps that many free patches around each new span (2 here); 0 lets spans touch, so
+    runs longer than max_span_length appear."""
+    spaced = SpanMaskingGenerator(200, 60, max_span_length=4, spacing=2, seed=0)
+    for mask in (spaced.gen(200) for _ in range(50)):
+        padded = np.concatenate([[0], mask, [0]])
+        edges = np.flatnonzero(np.diff(padded))
+        assert (edges[2::2] - edges[1:-1:2] >= 2).all()
+    touching = SpanMaskingGenerator(200, 120, max_span_length=4, spacing=0, seed=0)
+    longest = max(max(run_lengths(touching.gen(200))) for _ in range(20))
+    assert longest > 4

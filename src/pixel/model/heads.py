@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pixel.model.biaffine import Biaffine
+from pixel.model.config import PIXELConfig
 from pixel.model.outputs import ModelOutput
 from pixel.model.pixel import PIXELModel, PIXELPreTrainedModel
 from pixel.model.pooling import SequencePoolingHead, parse_pooling_mode
@@ -132,7 +133,9 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
     `config.num_labels` (from id2label) sets the classifier: 1 = regression, 0 = no classifier (features).
     """
 
-    def __init__(self, config, pooling_mode: str | None = None, add_layer_norm: bool | None = None) -> None:
+    def __init__(
+        self, config: PIXELConfig, pooling_mode: str | None = None, add_layer_norm: bool | None = None
+    ) -> None:
         super().__init__(config)
         if pooling_mode is None:
             pooling_mode = getattr(config, "pooling_mode", None) or "mean"
@@ -234,7 +237,7 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
 class PIXELForTokenClassification(PIXELPreTrainedModel):
     """One label per patch (POS tagging, NER): dropout -> `classifier` Linear(D, C) on every patch output."""
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.vit = PIXELModel(config, add_pooling_layer=False)
@@ -275,12 +278,12 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
 class PIXELForQuestionAnswering(PIXELPreTrainedModel):
     """Extractive QA: start/end scores over the L patches followed by the CLS output, appended LAST (index L =
     no answer), as the original. `qa_outputs` Linear(D, 2) without dropout. The original's unused
-    `classifier` is kept (frozen) and ignored when missing from a checkpoint; a `vit.pooler` in a checkpoint
-    is ignored."""
+    `classifier` [2, D] is kept (frozen) so that the keys match both ways; a `vit.pooler` in a checkpoint is
+    dropped silently (`_keys_to_ignore_on_load`)."""
 
     _keys_to_ignore_on_load = (r"^classifier\.", r"^vit\.pooler\.")
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         if self.num_labels != 2:
@@ -379,12 +382,12 @@ def pool_words(
 class PIXELForBiaffineParsing(PIXELPreTrainedModel):
     """Dependency parsing (UD): word vectors = mean of their patch outputs, ROOT = the encoder's pooler output;
     `biaffine_arcs` (bias on dependents) scores heads, `biaffine_rels` (num_labels relations) labels them.
-    The original's unused `classifier` [R, D] is kept (frozen) and ignored when missing from a checkpoint.
+    The original's unused `classifier` [R, D] is kept (frozen) so that the keys match both ways.
     Padding of word_starts / arc_labels / rel_labels: `config.pad_token_id` (-100 when unset)."""
 
     _keys_to_ignore_on_load = (r"^classifier\.",)
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         if getattr(config, "pad_token_id", None) is None:

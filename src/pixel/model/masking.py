@@ -8,7 +8,8 @@ original's, draw for draw: each round makes up to 100 attempts; an attempt draws
 and `min(remaining budget, max_span_length)` new patches; the call ends when the budget is reached or a round
 adds nothing. The draws come from the generator's own `random.Random`, in the same order as the original
 code used the global `random` module, so `SpanMaskingGenerator(..., seed=s)` reproduces the original's masks
-after `random.seed(s)` exactly; nothing touches global random state.
+after `random.seed(s)` exactly; nothing touches global random state. Give each DataLoader worker its own
+generator (e.g. seed = base seed + worker id); a generator pickles with its random state.
 
 Behaviour of the original kept by default (`text_only=False`), worth knowing before pretraining with it:
 only the very FIRST span of a call is placed inside the text (`left` drawn from `[0, num_text_patches -
@@ -46,7 +47,7 @@ class SpanMaskingGenerator:
         num_masking_patches: patches to mask per call (`ceil(mask_ratio * num_patches)`, 133 for pixel-base).
         max_span_length: longest span; span lengths are 1..max_span_length.
         spacing: unmasked patches required on both sides of a new span: an int, or "span" for as many as
-            the span is long (pixel-base pretraining used "span").
+            the span is long (what pixel-base pretraining used; the original class defaulted to 0).
         cumulative_span_weights: cumulative weights of the span lengths 1..max_span_length (as
             `random.choices(cum_weights=...)`); None = uniform.
         seed: int seed of the generator's own `random.Random`, or a `random.Random` to draw from.
@@ -56,9 +57,9 @@ class SpanMaskingGenerator:
     def __init__(
         self,
         num_patches: int,
-        num_masking_patches: int = 1,
+        num_masking_patches: int,
         max_span_length: int = 6,
-        spacing: int | str = 0,
+        spacing: int | str = "span",
         cumulative_span_weights: Sequence[float] | None = None,
         *,
         seed: int | random.Random | None = None,

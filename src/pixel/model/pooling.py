@@ -128,10 +128,13 @@ class SequencePoolingHead(nn.Module):
         if self.kind == "cls" or not add_layer_norm:
             self.ln.requires_grad_(False)
 
-    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """hidden: [B, L, D] patch outputs ([B, D] pooler output in cls mode); mask: [B, L] 1 = text -> [B, D]."""
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """hidden: [B, L, D] patch outputs ([B, D] pooler output in cls mode); mask: [B, L] 1 = text (None in
+        cls mode) -> [B, D]."""
         if self.kind == "cls":
             return hidden
+        if mask is None:
+            raise ValueError(f"{self.kind} pooling needs the attention mask of the patches")
         if self.kind != "pma":
             hidden = self.activation(self.linear(hidden))
         if self.add_layer_norm:
