@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
+    "PangoCairoTextRenderer": "pixel.render.pangocairo",
+    "TextRenderer": "pixel.render.base",
+    "load_renderer": "pixel.render.base",
     "PIXELConfig": "pixel.model.config",
     "PIXELModel": "pixel.model.pixel",
     "PIXELForPreTraining": "pixel.model.pixel",

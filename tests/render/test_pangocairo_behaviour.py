@@ -44,7 +44,7 @@ def test_truncated_text_a_moves_the_separator(r):
     question = "What is the name of the largest city in the country whose capital is Paris? " * 2
     full = r((question, "Paris."))
     cut = r((question, "Paris."), text_a_max_length=10)
-    # The original kept the separator after the full question (patch 54 here) although it drew only ~10 patches.
+    # The original kept the separator after the full question (patch 56 here) although it drew only 10 patches.
     assert full.sep_patches[0] > 30
     assert cut.sep_patches[0] <= 10
     assert cut.sequence_ids[: cut.sep_patches[0]] == [0] * cut.sep_patches[0]
@@ -127,7 +127,6 @@ def test_overlapping_ink_is_composited_like_cairo():
     r = PangoCairoTextRenderer(max_seq_length=8)
     native = r._native
     placed = [("WAVE", 3), ("MOVE", 12)]  # drawn 9 px apart: the words overlap
-    expected_coverage = np.zeros((16, 128), dtype=np.uint8)
     composed = np.full((16, 128), 255, dtype=np.uint8)
     inked = []
     for piece, x in placed:
@@ -187,6 +186,40 @@ def test_hermetic_renderer_does_not_see_system_only_fonts():
     assert hermetic.unrenderable_chars == list(ADLAM_TEXT)
     assert system.unrenderable_chars == []
     assert not np.array_equal(hermetic.pixel_values, system.pixel_values)
+
+
+def _application_fonts_of_the_process_config() -> int:
+    from pixel.render import fonts
+
+    _ffi, fontconfig, _pangoft2 = fonts.native()
+    fontconfig.FcInit()
+    font_set = fontconfig.FcConfigGetFonts(fontconfig.FcConfigGetCurrent(), 1)  # FcSetApplication
+    return 0 if font_set == _ffi.NULL else font_set.nfont
+
+
+def test_hermetic_renderer_leaves_the_process_fontconfig_alone(tmp_path):
+    shutil.copy(ADLAM_FONT, tmp_path / "PrivateCopy.ttf")
+    before = _application_fonts_of_the_process_config()
+    PangoCairoTextRenderer(fallback_fonts_dir=tmp_path)(ADLAM_TEXT)
+    assert _application_fonts_of_the_process_config() == before
+    PangoCairoTextRenderer(use_system_fonts=True, fallback_fonts_dir=tmp_path)(ADLAM_TEXT)
+    assert _application_fonts_of_the_process_config() > before  # system mode registers, like the original
+
+
+def test_system_mode_sees_a_font_added_after_pango_was_used():
+    # Pango caches fontconfig's font list; a font file registered later must still be the one drawn.
+    free_sans = Path(pygame_package_dir()) / "freesansbold.ttf"
+    PangoCairoTextRenderer(use_system_fonts=True)("warm up the default font map")
+    system = PangoCairoTextRenderer(free_sans, use_system_fonts=True)("Hello")
+    hermetic = PangoCairoTextRenderer(free_sans)("Hello")
+    assert np.array_equal(system.pixel_values, hermetic.pixel_values)
+    assert not np.array_equal(system.pixel_values, PangoCairoTextRenderer()("Hello").pixel_values)
+
+
+def pygame_package_dir() -> str:
+    import importlib.util
+
+    return str(Path(importlib.util.find_spec("pygame").origin).parent)
 
 
 def test_fallback_fonts_dir_is_used_and_replaces_the_default_set(tmp_path):
@@ -258,6 +291,14 @@ def test_changed_font_warns_and_missing_font_names_the_path(tmp_path, r):
     font.unlink()
     with pytest.raises(FileNotFoundError, match=str(font)):
         PangoCairoTextRenderer.from_pretrained(folder)
+
+
+def test_changed_settings_take_effect():
+    r = PangoCairoTextRenderer()
+    r("warm up")
+    r.max_seq_length = 64
+    r.rgb = True
+    assert r("now smaller").pixel_values.shape == (16, 1024, 3)
 
 
 def test_pickled_renderer_renders_the_same(r):

@@ -19,6 +19,8 @@ RENDERERS = [PangoCairoTextRenderer(), PangoCairoTextRenderer(max_seq_length=12)
 
 
 def check(encoding, renderer):
+    # The surface is reused: after every render it must be blank again (only inked columns are cleared).
+    assert renderer._native.pixels.max() == 0
     length = renderer.max_seq_length
     assert encoding.pixel_values.shape == (16, 16 * length)
     assert encoding.pixel_values.dtype == np.uint8

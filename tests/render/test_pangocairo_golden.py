@@ -79,7 +79,9 @@ def test_golden_case_is_pixel_identical(case):
     overflow = enc.get("overflowing_patches")
     if case.get("call_kwargs", {}).get("return_overflowing_patches"):
         assert len(ours.overflowing_patches) == len(overflow or [])
-    for k, (window, expected_window) in enumerate(zip(ours.overflowing_patches or [], overflow or [])):
+    for k, (window, expected_window) in enumerate(
+        zip(ours.overflowing_patches or [], overflow or [], strict=True)
+    ):
         assert_same_window(window, expected_window, f"{case['id']} overflow {k}")
         # Fix: the original repeated the main window's end patch in every window's sep_patches
         # (e.g. [192, 8448, 4912]); ours lists only the window's own separator and end patch.
@@ -133,7 +135,9 @@ def test_hermetic_render_equals_golden_where_the_fonts_agree(case_id):
     ours = replay(case, use_system_fonts=False)
     enc = golden(case_id)["encoding"]
     assert_same_window(ours, enc, case_id)
-    for window, expected_window in zip(ours.overflowing_patches or [], enc.get("overflowing_patches") or []):
+    for window, expected_window in zip(
+        ours.overflowing_patches or [], enc.get("overflowing_patches") or [], strict=True
+    ):
         assert_same_window(window, expected_window, case_id)
 
 

@@ -42,8 +42,9 @@ LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 _LINE_BREAKS_TO_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
 _LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 
-# Keys of original renderer folders that carry no setting for us.
-IGNORED_CONFIG_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256"})
+# Keys that carry no setting for the class being built: bookkeeping of the original's folders and ours, and
+# settings of the other backend (a PangoCairo folder loaded as PyGame keeps its "use_system_fonts").
+IGNORED_CONFIG_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256", "use_system_fonts"})
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -63,16 +64,19 @@ def check_text(text: object, what: str = "text") -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a str, got {type(text).__name__}: {text!r:.80}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise ValueError(
-            f"{what} contains a lone surrogate {text[err.start]!r} at index {err.start}; it is not valid "
-            "Unicode text (decode the source with errors='replace' or remove it)"
-        ) from None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(
+                f"{what} contains a lone surrogate {text[err.start]!r} at index {err.start}; it is not valid "
+                "Unicode text (decode the source with errors='replace' or remove it)"
+            ) from None
     nul = text.find("\x00")
     if nul >= 0:
         raise ValueError(f"{what} contains a NUL character at index {nul}; remove it before rendering")
+    if _LINE_BREAK.search(text) is None:
+        return text
     return text.translate(_LINE_BREAKS_TO_SPACE)
 
 

@@ -14,6 +14,10 @@ Using the original's font: PIXEL's released models were fine-tuned on renders of
 pass ``font_file="path/to/GoNotoCurrent.ttf"`` (or load the repository's renderer folder with
 ``load_renderer``); our default ``NotoSans-Regular.ttf`` gives close but not identical images.
 
+Hermetic renders also use a fixed Pango language ("en") instead of the locale's. One input remains outside
+our control: the PANGO_LANGUAGE / LANGUAGE environment variables steer which language Pango assumes for
+Han text (Chinese vs Japanese glyph forms) in both modes; leave them unset for reproducible CJK renders.
+
 All native libraries are loaded on first use: importing this module loads nothing.
 """
 
@@ -120,12 +124,15 @@ typedef struct _FcConfig FcConfig;
 typedef struct _FcPattern FcPattern;
 typedef unsigned char FcChar8;
 typedef int FcBool;
+typedef struct { int nfont; int sfont; FcPattern **fonts; } FcFontSet;
 FcConfig *FcConfigCreate(void);
+FcFontSet *FcConfigGetFonts(FcConfig *config, int set);
 FcConfig *FcConfigGetCurrent(void);
 FcBool FcConfigAppFontAddFile(FcConfig *config, const FcChar8 *file);
 FcBool FcConfigParseAndLoadFromMemory(FcConfig *config, const FcChar8 *buffer, FcBool complain);
 FcBool FcInit(void);
 void pango_fc_font_map_set_config(PangoFontMap *fcfontmap, FcConfig *fcconfig);
+void pango_fc_font_map_config_changed(PangoFontMap *fcfontmap);
 """
 
 
@@ -156,11 +163,17 @@ def native() -> tuple[Any, Any, Any]:
 def family_name(font_file: str | os.PathLike[str]) -> str:
     """Family name of a font file: the 'name' table's name ID 1, English if present (as fontTools'
     ``getDebugName(1)``, which the original used). For a collection (.ttc), its first font."""
-    data = Path(font_file).read_bytes()
+    stat = os.stat(font_file)
+    return _cached_family_name(os.fspath(font_file), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _cached_family_name(path: str, _mtime_ns: int, _size: int) -> str:
+    data = Path(path).read_bytes()
     try:
         return _family_from_sfnt(data)
     except (struct.error, ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read the family name of the font file {font_file}: {err}") from None
+        raise ValueError(f"cannot read the family name of the font file {path}: {err}") from None
 
 
 def _family_from_sfnt(data: bytes) -> str:
@@ -280,12 +293,18 @@ def system_font_map(font_file: str, fallback_files: Iterable[str]) -> Any:
     (what the original did through manimpango). Fallback then reaches every installed font."""
     import pangocairocffi
 
-    _ffi, fontconfig, _pangoft2 = native()
+    _ffi, fontconfig, pangoft2 = native()
+    font_map = pangocairocffi.pangocairo.pango_cairo_font_map_get_default()
     with _lock:
         fontconfig.FcInit()
+        added = False
         for path in (font_file, *fallback_files):
             if path not in _system_fonts_added:
                 if not fontconfig.FcConfigAppFontAddFile(fontconfig.FcConfigGetCurrent(), os.fsencode(path)):
                     raise ValueError(f"fontconfig cannot read the font file {path}")
                 _system_fonts_added.add(path)
-    return pangocairocffi.pangocairo.pango_cairo_font_map_get_default()
+                added = True
+        if added:
+            # Pango caches the font list: without this, fonts added after its first use stay invisible.
+            pangoft2.pango_fc_font_map_config_changed(font_map)
+    return font_map

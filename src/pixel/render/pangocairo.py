@@ -4,8 +4,8 @@ Bindings: ``pangocffi`` / ``pangocairocffi`` / ``cairocffi`` (cffi in ABI mode o
 libcairo and libfontconfig). Chosen over PyGObject + pycairo because they install from wheels without a
 compiler or GObject-introspection headers (PyGObject > 3.50 does not even build against Debian 12's GLib),
 and because they call the very same C functions, so the images are pixel-identical to the original's. They
-also let us bind a private fontconfig configuration to a Pango font map (see :mod:`pixel.render.fonts`),
-which PyGObject's typelibs do not expose. ``manimpango`` and ``fontTools`` are not needed.
+also let us bind a private fontconfig configuration to a Pango font map (see :mod:`pixel.render.fonts`);
+fontconfig's C types are outside GObject introspection. ``manimpango`` and ``fontTools`` are not needed.
 
 Geometry (all in pixels, ``ppp`` = pixels_per_patch, ``W`` = image width), as in the original:
 text starts at x = 2; each layout is drawn at y = ppp/2 - h/2 - 2 with h its logical height; the black end
@@ -23,13 +23,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pixel.render import fonts
-from pixel.render.base import TextRenderer
+from pixel.render.base import TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
 
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
 _WORD_CACHE_SIZE = 50_000
 _WORD_MARGIN = 48  # px of room around a cached word for ink outside its logical box
-_UNKNOWN_GLYPH_FLAG = 0x10000000
+_INK_MARGIN = 4  # px beyond Pango's ink rectangle that antialiasing may touch
 
 
 class _Native:
@@ -40,12 +40,12 @@ class _Native:
         import pangocairocffi
         import pangocffi
 
-        self.pid = os.getpid()
+        self.key: tuple[Any, ...] = ()
         self.ffi = pangocairocffi.ffi
         self.pango = pangocffi.pango
         self.pangocairo = pangocairocffi.pangocairo
         self.cairo = cairocffi.cairo
-        gobject = pangocffi.gobject
+        gobject = self.pangocffi_gobject = pangocffi.gobject
         ffi = self.ffi
 
         main_font = renderer.font_file
@@ -58,7 +58,8 @@ class _Native:
             )
 
         # The original's description string, e.g. "Noto Sans 13.333333333333332px" (an absolute size).
-        description = f"{fonts.family_name(main_font)} {renderer.font_pixel_size}px"
+        family = fonts.family_name(main_font)
+        description = f"{family} {renderer.font_pixel_size}px"
         self.font = ffi.gc(
             self.pango.pango_font_description_from_string(description.encode()),
             self.pango.pango_font_description_free,
@@ -70,6 +71,8 @@ class _Native:
         fmt = cairocffi.FORMAT_RGB24 if self.rgb else cairocffi.FORMAT_A8
         self.surface = cairocffi.ImageSurface(fmt, self.width, self.height)
         self.context = cairocffi.Context(self.surface)
+        self.surface_pointer = self.surface._pointer
+        self.context_pointer = self.context._pointer
         self.cr = ffi.cast("cairo_t *", self.context._pointer)
         self.pixels = self._view(self.surface)
 
@@ -77,6 +80,9 @@ class _Native:
             ctx = ffi.gc(self.pango.pango_font_map_create_context(self.font_map), gobject.g_object_unref)
             self.pangocairo.pango_cairo_update_context(self.cr, ctx)
             self.pango.pango_context_set_font_description(ctx, self.font)
+            if not renderer.use_system_fonts:
+                # Hermetic renders must not depend on the locale either (it steers fallback and CJK forms).
+                self.pango.pango_context_set_language(ctx, self.pango.pango_language_from_string(b"en"))
             if rtl:
                 self.pango.pango_context_set_base_dir(ctx, self.pango.PANGO_DIRECTION_RTL)
             return ctx
@@ -85,6 +91,7 @@ class _Native:
             return ffi.gc(self.pango.pango_layout_new(ctx), gobject.g_object_unref)
 
         self.ltr_context = pango_context(rtl=False)
+        self._check_main_font(renderer.font_file)
         self.rtl_context = pango_context(rtl=True)
         self.ltr = layout(self.ltr_context)
         self.rtl = layout(self.rtl_context)
@@ -96,7 +103,26 @@ class _Native:
         self.size = ffi.new("int[2]")
         self.rect = ffi.new("PangoRectangle *")
         self.scratch: tuple[Any, Any, Any, np.ndarray] | None = None
+        self.dirty = self.width
         self.clear()
+
+    def _check_main_font(self, font_file: str) -> None:
+        """Fail, instead of silently drawing with another font, when Pango does not pick the main font."""
+        font = self.pango.pango_context_load_font(self.ltr_context, self.font)
+        chosen = ""
+        if font != self.ffi.NULL:
+            description = self.pango.pango_font_describe(font)
+            chosen = self.ffi.string(self.pango.pango_font_description_get_family(description)).decode()
+            self.pango.pango_font_description_free(description)
+            self.pangocffi_gobject.g_object_unref(font)
+        # Compare with the family Pango parsed from the description (trailing style words such as
+        # "Condensed" become attributes there, as in the original).
+        requested = self.ffi.string(self.pango.pango_font_description_get_family(self.font)).decode()
+        if chosen.casefold() != requested.casefold():
+            raise RuntimeError(
+                f"Pango does not use the font file {font_file} (family {requested!r}) but {chosen!r}; "
+                "fontconfig could not load it, or another installed font has the same family name"
+            )
 
     def _view(self, surface: Any) -> np.ndarray:
         """Writable numpy view of a surface's pixels: [h, W] (A8) or [h, W, 4] (RGB24, bytes B G R X)."""
@@ -111,9 +137,14 @@ class _Native:
 
     def clear(self) -> None:
         """Blank surface: alpha 0 (A8) or white (RGB24), source black."""
-        self.pixels.fill(255 if self.rgb else 0)
-        self.surface.mark_dirty()
-        self.context.set_source_rgb(0.0, 0.0, 0.0)
+        if self.rgb:
+            self.pixels.fill(255)
+        else:
+            self.pixels[:, : self.dirty].fill(0)
+        self.dirty = 0
+        self.cairo.cairo_surface_mark_dirty(self.surface_pointer)
+        if self.rgb:
+            self.cairo.cairo_set_source_rgb(self.context_pointer, 0.0, 0.0, 0.0)
 
     def set_text(self, layout: Any, text: str) -> None:
         data = text.encode("utf-8")
@@ -125,17 +156,24 @@ class _Native:
 
     def show(self, layout: Any, x: float, height: int, cr: Any = None) -> None:
         """Draw the layout with its top-left corner at (x, ppp/2 - height/2 - 2)."""
-        cr = self.cr if cr is None else cr
+        if cr is None:
+            cr = self.cr
+            # Columns right of the ink stay blank: copy and clear only up to there (short texts are cheap).
+            self.pango.pango_layout_get_pixel_extents(layout, self.rect, self.ffi.NULL)
+            self.dirty = max(self.dirty, math.ceil(x) + self.rect.x + self.rect.width + _INK_MARGIN)
         self.cairo.cairo_move_to(cr, x, self.height / 2.0 - height / 2.0 - 2)
         self.pangocairo.pango_cairo_show_layout(cr, layout)
 
     def take_image(self) -> np.ndarray:
         """The drawn image (uint8 [h, W] grey, ink 0, or [h, W, 3] RGB), then a blank surface."""
-        self.surface.flush()
+        self.cairo.cairo_surface_flush(self.surface_pointer)
         if self.rgb:
             image = np.ascontiguousarray(self.pixels[:, :, 2::-1])
         else:
-            image = np.subtract(255, self.pixels, dtype=np.uint8)
+            used = min(self.dirty, self.width)
+            image = np.empty((self.height, self.width), dtype=np.uint8)
+            np.subtract(255, self.pixels[:, :used], out=image[:, :used], dtype=np.uint8)
+            image[:, used:] = 255
         self.clear()
         return image
 
@@ -224,11 +262,28 @@ class PangoCairoTextRenderer(TextRenderer):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "use_system_fonts": self.use_system_fonts}
 
+    def _native_key(self) -> tuple[Any, ...]:
+        """What the native handles depend on: the process and every setting that shapes the surface or fonts
+        (the original let ``from_pretrained`` overrides change settings after construction)."""
+        return (
+            os.getpid(),
+            self.font_file,
+            self.font_size,
+            self.dpi,
+            self.pixels_per_patch,
+            self.max_seq_length,
+            self.rgb,
+            self.fallback_fonts_dir,
+            self.use_system_fonts,
+        )
+
     @property
     def _native(self) -> _Native:
         native = self._native_handles
-        if native is None or native.pid != os.getpid():
+        key = self._native_key()
+        if native is None or native.key != key:
             native = self._native_handles = _Native(self)
+            native.key = key
             self._word_cache = {}
         return native
 
@@ -236,6 +291,8 @@ class PangoCairoTextRenderer(TextRenderer):
     def is_rtl(self, text: str) -> bool:
         """Majority vote (2 of 3) of Pango's direction of the first, middle and last letter, ignoring
         whitespace, ASCII punctuation and digits (the original's rule)."""
+        if text.isascii():  # no ASCII character is right-to-left
+            return False
         letters = text.translate(_NOT_LETTERS)
         if not letters:
             return False
@@ -254,9 +311,7 @@ class PangoCairoTextRenderer(TextRenderer):
         return math.floor(x / self.pixels_per_patch)
 
     def _finish(self, image: np.ndarray, sep_patches: list[int]) -> np.ndarray:
-        ppp = self.pixels_per_patch
-        for index in sep_patches:
-            image[:, index * ppp : (index + 1) * ppp] = 0
+        blacken_patches(image, sep_patches, self.pixels_per_patch)
         return image
 
     def _draw_sentence(
@@ -421,7 +476,8 @@ class PangoCairoTextRenderer(TextRenderer):
         rtl: bool = False,
     ) -> Encoding:
         """text_a, black separator, text_b, black end patch. Right-to-left geometry when ``rtl`` or when both
-        texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original."""
+        texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original;
+        ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
         ppp = self.pixels_per_patch
         W = self.max_pixels_len
@@ -465,10 +521,10 @@ class PangoCairoTextRenderer(TextRenderer):
         return encoding
 
     def _sequence_ids(self, sep_index: int, eos_index: int) -> list[int | None]:
-        ids: list[int | None] = [None] * self.max_seq_length
-        ids[:sep_index] = [0] * sep_index
-        ids[sep_index + 1 : eos_index] = [1] * max(eos_index - sep_index - 1, 0)
-        return ids
+        """Per patch: 0 for text_a, None for the separator, 1 for text_b, None from the end patch on."""
+        b_patches = max(eos_index - sep_index - 1, 0)
+        tail = self.max_seq_length - sep_index - 1 - b_patches
+        return [0] * sep_index + [None] + [1] * b_patches + [None] * tail
 
     def _pad_offsets(self, mapping: list[tuple[int, int]]) -> list[tuple[int, int]]:
         length = self.max_seq_length
