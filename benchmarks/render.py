@@ -1,5 +1,8 @@
 """Rendering speed per core: strips/s for sentence, pair and word-list modes, both renderers, and the batch path.
 
+Rates are strips per CPU second of this single-threaded process (the wall-clock rate is printed too: on a
+shared machine it also counts time other processes took).
+
 Text: real English prose available offline (Python's own documentation topics and the licence texts in
 /usr/share/common-licenses), cut into consecutive pieces of 30 words (~200 characters). Pairs join two
 consecutive pieces; word lists split a piece on whitespace. Single process, torch.set_num_threads(1); each
@@ -13,6 +16,7 @@ sentences, one core): sentence 9.5k, pair 6.3k, word list 3.0k strips/s.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -49,30 +53,59 @@ def load_texts(count: int) -> list[str]:
     return pieces[:count]
 
 
-def rate(make_renderer: Callable[[], object], inputs: Sequence[object], seconds: float, batched: bool) -> float:
-    """Strips per second of one pass over ``inputs`` (stopped after ``seconds``), fresh renderer."""
+def rate(
+    make_renderer: Callable[[], object], inputs: Sequence[object], seconds: float, batched: bool
+) -> tuple[float, float]:
+    """(strips per CPU second, strips per wall second) of one pass over ``inputs`` with a fresh renderer,
+    stopped after ``seconds`` of CPU time."""
     from pixel.render.batch import render_batch
 
     renderer = make_renderer()
     done = 0
-    start = time.perf_counter()
-    if batched:
-        for i in range(0, len(inputs), BATCH_SIZE):
-            done += len(render_batch(renderer, inputs[i : i + BATCH_SIZE]))
-            if time.perf_counter() - start > seconds:
-                break
-    else:
-        for item in inputs:
-            renderer(item)
+    wall, cpu = time.perf_counter(), time.process_time()
+    step = BATCH_SIZE if batched else 1
+    for i in range(0, len(inputs), step):
+        if batched:
+            done += len(render_batch(renderer, inputs[i : i + step]))
+        else:
+            renderer(inputs[i])
             done += 1
-            if time.perf_counter() - start > seconds:
-                break
-    return done / (time.perf_counter() - start)
+        if time.process_time() - cpu > seconds:
+            break
+    return done / (time.process_time() - cpu), done / (time.perf_counter() - wall)
+
+
+class OriginalPyGamePipeline:
+    """The original PyGame renderer's steps for one text (font.render of the whole string, blit onto a white
+    Surface, black end patch, surfarray), as a yardstick for our cached-glyph layout."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+        import pygame.freetype
+
+        from pixel.render.base import DEFAULT_FONT_FILE
+
+        self.pygame = pygame
+        pygame.freetype.init()
+        pygame.freetype.set_default_resolution(120)
+        self.font = pygame.freetype.Font(str(DEFAULT_FONT_FILE), 8)
+
+    def __call__(self, text: str) -> object:
+        pygame = self.pygame
+        surface = pygame.Surface((8464, 16))
+        surface.fill((255, 255, 255))
+        text_surface, rect = self.font.render(text, (0, 0, 0, 255))
+        rect.midleft = (2, 8)
+        surface.blit(text_surface, rect)
+        end = min(-(-(2 + rect.width + 2) // 16) * 16, 8448)
+        pygame.draw.rect(surface, (0, 0, 0, 255), pygame.Rect(end, 0, 16, 16))
+        return pygame.surfarray.pixels3d(surface)[:, :, 0].T.copy()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=3000, help="number of 30-word texts")
+    parser.add_argument("--texts", type=int, default=2500, help="number of 30-word texts")
     parser.add_argument("--seconds", type=float, default=3.0, help="time limit of one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--renderers", default="pangocairo,pygame")
@@ -92,15 +125,23 @@ def main() -> None:
         "words": [text.split() for text in texts],
         "batch": texts,
     }
-    print(f"{'renderer':<11} {'mode':<9} {'strips/s':>9} {'vs original':>12}   (median of {args.repeats})")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"{'renderer':<11} {'mode':<9} {'strips/s':>9} {'vs original':>12} {'wall strips/s':>14}")
     for backend in args.renderers.split(","):
         cls = renderer_class(backend)
         for mode, items in inputs.items():
             rates = [rate(cls, items, args.seconds, batched=mode == "batch") for _ in range(args.repeats)]
-            median = statistics.median(rates)
-            baseline = ORIGINAL.get("sentence" if mode == "batch" else mode)
-            ratio = f"{median / baseline:.2f}x" if baseline else "-"
-            print(f"{backend:<11} {mode:<9} {median:9.0f} {ratio:>12}")
+            per_cpu = statistics.median(r[0] for r in rates)
+            per_wall = statistics.median(r[1] for r in rates)
+            baseline = ORIGINAL["sentence" if mode == "batch" else mode]
+            print(f"{backend:<11} {mode:<9} {per_cpu:9.0f} {per_cpu / baseline:11.2f}x {per_wall:14.0f}")
+    rates = [rate(OriginalPyGamePipeline, texts, args.seconds, batched=False) for _ in range(args.repeats)]
+    per_cpu = statistics.median(r[0] for r in rates)
+    per_wall = statistics.median(r[1] for r in rates)
+    print(f"{'pygame-orig':<11} {'sentence':<9} {per_cpu:9.0f} {per_cpu / ORIGINAL['sentence']:11.2f}x {per_wall:14.0f}"
+          "   (the original's PyGame steps, for scale)")
+    print(f"strips/s: per CPU second of this process (median of {args.repeats} repeats); batch = sentences "
+          f"to a uint8 batch of {BATCH_SIZE}, compared with the original's sentence figure")
 
 
 if __name__ == "__main__":

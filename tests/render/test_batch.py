@@ -106,3 +106,11 @@ def test_rendered_batch_from_encodings_keeps_unrenderable_chars() -> None:
     assert isinstance(batch, RenderedBatch)
     assert batch.unrenderable_chars == [["中"], []]
     assert batch.attention_mask.sum(axis=1).tolist() == [2.0, 3.0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_to_model_inputs_lands_on_the_device(renderer: PyGameTextRenderer) -> None:
+    batch = render_batch(renderer, ["Hello", "world"])
+    values = to_model_inputs(batch, device="cuda")
+    assert values.device.type == "cuda" and values.dtype == torch.float32
+    assert torch.equal(values.cpu(), to_model_inputs(batch))

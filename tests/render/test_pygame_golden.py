@@ -144,3 +144,13 @@ def test_save_and_load_round_trip(renderer: PyGameTextRenderer, tmp_path: Path) 
     loaded = TextRenderer.from_pretrained(tmp_path)
     assert isinstance(loaded, PyGameTextRenderer)
     assert np.array_equal(loaded("Hello world!").pixel_values, renderer("Hello world!").pixel_values)
+
+
+def test_changing_the_font_size_after_construction_takes_effect() -> None:
+    renderer = PyGameTextRenderer(DEFAULT_FONT_FILE)
+    small = renderer("Hello world!").num_text_patches
+    renderer.font_size = 16
+    assert renderer("Hello world!").num_text_patches > small
+    assert np.array_equal(
+        renderer("Hello world!").pixel_values, PyGameTextRenderer(DEFAULT_FONT_FILE, font_size=16)("Hello world!").pixel_values
+    )

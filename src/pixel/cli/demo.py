@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from pixel.render.base import TextRenderer
     from pixel.render.encoding import Encoding
 
@@ -49,6 +49,7 @@ def render_samples(renderer: TextRenderer, samples: dict[str, Sample]) -> dict[s
 
 def overview_picture(pictures: dict[str, np.ndarray], gap: int = 8) -> np.ndarray:
     """Stack labelled pictures (uint8 [H, W, 3]) vertically on white: uint8 [H_total, W_max, 3]."""
+    import numpy as np
     from PIL import Image, ImageDraw
 
     label_height = 14

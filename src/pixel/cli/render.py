@@ -13,11 +13,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, help="PNG file to write")
     parser.add_argument("--pair", metavar="TEXT_B", help="render TEXT and TEXT_B as a pair (black patch between)")
     parser.add_argument("--words", action="store_true", help="split TEXT on whitespace and render a word list")
-    parser.add_argument("--renderer", choices=("pangocairo", "pygame"), default="pangocairo", help="backend")
+    parser.add_argument(
+        "--renderer",
+        choices=("pangocairo", "pygame"),
+        default="pangocairo",
+        help="pangocairo (default; fine-tuning renders) or pygame (the renderer of pixel-base's pretraining data)",
+    )
     parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
     parser.add_argument("--rgb", action="store_true", help="render in RGB instead of grey")
     parser.add_argument("--max-seq-length", type=int, default=529, help="patches per strip (default 529)")
-    parser.add_argument("--show-grid", action="store_true", help="upscale x4 and draw the patch grid")
+    parser.add_argument("--show-grid", action="store_true", help="upscale x4, draw the patch grid, frame black patches in red")
     parser.add_argument("--full", action="store_true", help="keep the whole strip (default: crop after the text)")
 
 

@@ -2,7 +2,8 @@
 
 This renderer made the pretraining images of pixel-base (rendered Wikipedia and BookCorpus). pygame.freetype
 does no shaping, kerning, bidi or font fallback: characters missing from the font are drawn as the font's
-box glyph and reported in `Encoding.unrenderable_chars`.
+box glyph and reported in `Encoding.unrenderable_chars`. Strings are laid out by `pixel.render.pygame_layout`,
+which gives pygame's pixels from cached glyphs (pygame itself re-rasterises every glyph of every call).
 
 Geometry of the original (all in pixels; ``next_patch(x) = min(ceil(x / 16) * 16, W - 16)``):
 * text: the string's ink box is drawn with its left edge at x = 2 and centred vertically
@@ -25,10 +26,7 @@ import numpy as np
 
 from pixel.render.base import TextRenderer
 from pixel.render.encoding import Encoding
-from pixel.render.pygame_layout import PyGameLayout, StringLayout
-
-# Word layouts kept per renderer and process (word lists follow Zipf's law); cleared when full.
-_WORD_CACHE_SIZE = 50_000
+from pixel.render.pygame_layout import PyGameLayout
 
 
 def _import_freetype() -> Any:
@@ -50,7 +48,7 @@ class PyGameTextRenderer(TextRenderer):
     Line breaks become spaces (`check_text`); the original drew them as box glyphs.
     """
 
-    _transient: ClassVar[tuple[str, ...]] = ("_font", "_layout", "_word_cache", "_char_has_glyph")
+    _transient: ClassVar[tuple[str, ...]] = ("_font", "_layout", "_checked_chars", "_missing")
 
     def __init__(
         self,
@@ -82,12 +80,14 @@ class PyGameTextRenderer(TextRenderer):
             background_color, rgb,
         )
         self._font: Any = None
-        self._font_pid = -1
+        self._font_key: tuple[Any, ...] = ()
         self._load_font()  # fail early on a file that is not a font
 
     def _load_font(self) -> Any:
-        """The pygame font of this process, built lazily (again after unpickling or in a forked child)."""
-        if self._font is None or self._font_pid != os.getpid():
+        """The pygame font of this process, built lazily: again after unpickling, in a forked child, or when a
+        font setting changed after construction (the original's ``from_pretrained`` set overrides that way)."""
+        key = (os.getpid(), self.font_file, self.font_size, self.dpi)
+        if self._font is None or self._font_key != key:
             freetype = _import_freetype()
             if not freetype.get_init():
                 freetype.init()
@@ -100,41 +100,36 @@ class PyGameTextRenderer(TextRenderer):
             font.pad = False
             font.origin = False
             font.antialiased = True
-            self._font, self._font_pid = font, os.getpid()
+            self._font, self._font_key = font, key
             self._layout = PyGameLayout(font)
-            self._word_cache: dict[str, StringLayout] = {}
-            self._char_has_glyph: dict[str, bool] = {}
+            self._checked_chars: set[str] = set()
+            self._missing: set[str] = set()
         return self._font
 
     # --------------------------------------------------------------------------------------------- glyphs
-    def _layout_of(self, text: str) -> StringLayout:
+    def _engine(self) -> PyGameLayout:
+        """The layout engine of this process's font."""
         self._load_font()
-        return self._layout.layout(text)
-
-    def _word_layout(self, word: str) -> StringLayout:
-        self._load_font()
-        layout = self._word_cache.get(word)
-        if layout is None:
-            if len(self._word_cache) >= _WORD_CACHE_SIZE:
-                self._word_cache.clear()
-            layout = self._word_cache[word] = self._layout.layout(word)
-        return layout
+        return self._layout
 
     def _missing_chars(self, texts: list[str]) -> list[str]:
         """Characters of ``texts`` that the font has no glyph for, in order of first appearance."""
         font = self._load_font()
-        known = self._char_has_glyph
-        missing: list[str] = []
-        for text in texts:
-            for char in set(text).difference(known):
-                known[char] = font.get_metrics(char)[0] is not None
-            missing.extend(c for c in dict.fromkeys(text) if not known[c] and c not in missing)
-        return missing
+        chars = set().union(*texts)
+        unknown = chars.difference(self._checked_chars)
+        if unknown:
+            self._checked_chars.update(unknown)
+            self._missing.update(char for char in unknown if font.get_metrics(char)[0] is None)
+        missing = chars & self._missing
+        if not missing:
+            return []
+        return [char for char in dict.fromkeys("".join(texts)) if char in missing]
 
     def _draw_centred(self, canvas: np.ndarray, text: str, x: int) -> int:
         """Draw ``text`` with its box's left edge at x, the box centred vertically; returns the box width."""
-        layout = self._layout_of(text)
-        self._layout.draw(canvas, layout, x, self.pixels_per_patch // 2 - layout.height // 2)
+        engine = self._engine()
+        layout = engine.layout(text)
+        engine.draw(canvas, layout, x, self.pixels_per_patch // 2 - layout.height // 2)
         return layout.width
 
     def _empty_canvas(self) -> np.ndarray:
@@ -211,14 +206,15 @@ class PyGameTextRenderer(TextRenderer):
         ppp = self.pixels_per_patch
         last_patch = self.max_pixels_len - ppp
         baseline = self.pad_size + ppp // 2
+        engine = self._engine()
         canvas = self._empty_canvas()
         offset = 2
         word_starts = [0]
         drawn: list[str] = []
         for index, word in enumerate(words):
             is_last = index == len(words) - 1
-            layout = self._word_layout(word if is_last else word + " ")
-            self._layout.draw(canvas, layout, offset, baseline - layout.top)
+            layout = engine.cached_layout(word if is_last else word + " ")
+            engine.draw(canvas, layout, offset, baseline - layout.top)
             offset = self.next_patch(offset + layout.width + (2 if is_last else 0))
             word_starts.append(math.ceil(offset / ppp))
             drawn.append(word)

@@ -92,29 +92,36 @@ def combine(old: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 class _Extent:
-    """Running min/max of a layout (x over glyph boxes, y down) and the inked pieces seen so far."""
+    """Pieces laid one after another from pen 0: the inked ones with their pens, the layout extent (x over the
+    glyph boxes, y down; without the trailing-blank rule), the largest top, the final pen, the last blank."""
 
-    def __init__(self) -> None:
-        self.min_x = self.min_y = 1 << 30
-        self.max_x = self.max_y = self.top = -(1 << 30)
-        self.pen = 0
-        self.ends_blank = False
-        self.placed: list[tuple[Piece, int]] = []
+    __slots__ = ("placed", "min_x", "max_x", "min_y", "max_y", "top", "pen", "ends_blank")
 
-    def add(self, piece: Piece) -> None:
-        pen = self.pen
-        self.min_x = min(self.min_x, pen + piece.min_x)
-        self.max_x = max(self.max_x, pen + piece.max_x)
-        self.min_y = min(self.min_y, piece.min_y)
-        self.max_y = max(self.max_y, piece.max_y)
-        self.top = max(self.top, piece.top)
-        if piece.coverage is not None:
-            self.placed.append((piece, pen))
-        self.pen = pen + piece.advance
-        self.ends_blank = piece.ends_blank
+    def __init__(self, pieces: list[Piece]) -> None:
+        placed = []
+        min_x = min_y = 1 << 30
+        max_x = max_y = top = -(1 << 30)
+        pen = 0
+        for piece in pieces:
+            if pen + piece.min_x < min_x:
+                min_x = pen + piece.min_x
+            if pen + piece.max_x > max_x:
+                max_x = pen + piece.max_x
+            if piece.min_y < min_y:
+                min_y = piece.min_y
+            if piece.max_y > max_y:
+                max_y = piece.max_y
+            if piece.top > top:
+                top = piece.top
+            if piece.coverage is not None:
+                placed.append((piece, pen))
+            pen += piece.advance
+        self.placed = placed
+        self.min_x, self.max_x, self.min_y, self.max_y, self.top, self.pen = min_x, max_x, min_y, max_y, top, pen
+        self.ends_blank = bool(pieces) and pieces[-1].ends_blank
 
-    def close(self) -> tuple[int, int, int, int]:
-        """The box (min_x, max_x, min_y, max_y) with pygame's trailing-blank rule applied."""
+    def box(self) -> tuple[int, int, int, int]:
+        """(min_x, max_x, min_y, max_y) with pygame's trailing-blank rule: a blank last glyph adds the final pen."""
         min_x, max_x, min_y, max_y = self.min_x, self.max_x, self.min_y, self.max_y
         if self.ends_blank:
             if self.pen < min_x:
@@ -135,6 +142,10 @@ class PyGameLayout:
         self.font = font
         self._glyphs: dict[str, Piece] = {}
         self._runs: dict[str, Piece] = {}
+        self._layouts: dict[str, StringLayout] = {}
+        # Characters whose advance is not a whole pixel (an unhinted font): strings holding one are laid
+        # out by pygame itself, since its 26.6 pen positions would not add up like whole pixels.
+        self._fractional: set[str] = set()
 
     def glyph(self, char: str) -> Piece:
         """One character as pygame draws it (the font's box glyph when the font lacks it)."""
@@ -143,6 +154,9 @@ class PyGameLayout:
             rect = self.font.get_rect(char)
             # Two copies are one advance wider than one copy, with or without ink.
             advance = self.font.get_rect(char + char).width - rect.width
+            metrics = self.font.get_metrics(char)[0]
+            if metrics is not None and metrics[4] != advance:
+                self._fractional.add(char)
             if rect.width > 0 and rect.height > 0:
                 buffer, (cols, rows) = self.font.render_raw(char)
                 coverage = np.frombuffer(buffer, dtype=np.uint8).reshape(rows, cols)
@@ -165,34 +179,56 @@ class PyGameLayout:
         return piece
 
     def _compose(self, chars: str) -> Piece:
-        extent = _Extent()
-        for char in chars:
-            extent.add(self.glyph(char))
+        extent = _Extent([self.glyph(char) for char in chars])
+        bounds = (extent.min_x, extent.max_x, extent.min_y, extent.max_y)
         placed = extent.placed
         if not placed:
-            return Piece(None, 0, 0, (extent.min_x, extent.max_x, extent.min_y, extent.max_y), extent.top,
-                         extent.pen, extent.ends_blank, chars)
+            return Piece(None, 0, 0, bounds, extent.top, extent.pen, extent.ends_blank, chars)
         ink_left = min(pen + glyph.ink_left for glyph, pen in placed)
         ink_right = max(pen + glyph.ink_left + glyph.coverage.shape[1] for glyph, pen in placed)
         ink_top = max(glyph.ink_top for glyph, _ in placed)
         ink_bottom = min(glyph.ink_top - glyph.coverage.shape[0] for glyph, _ in placed)
         coverage = np.zeros((ink_top - ink_bottom, ink_right - ink_left), dtype=np.uint8)
+        drawn_right = -(1 << 30)
         for glyph, pen in placed:
-            rows = slice(ink_top - glyph.ink_top, ink_top - glyph.ink_top + glyph.coverage.shape[0])
-            cols = slice(pen + glyph.ink_left - ink_left, pen + glyph.ink_left - ink_left + glyph.coverage.shape[1])
-            coverage[rows, cols] = combine(coverage[rows, cols], glyph.coverage)
-        return Piece(coverage, ink_left, ink_top, (extent.min_x, extent.max_x, extent.min_y, extent.max_y),
-                     extent.top, extent.pen, extent.ends_blank, chars)
+            rows, cols = glyph.coverage.shape
+            y0, x0 = ink_top - glyph.ink_top, pen + glyph.ink_left - ink_left
+            if x0 < drawn_right:  # overlaps ink drawn before (combining marks)
+                coverage[y0 : y0 + rows, x0 : x0 + cols] = combine(coverage[y0 : y0 + rows, x0 : x0 + cols], glyph.coverage)
+            else:
+                coverage[y0 : y0 + rows, x0 : x0 + cols] = glyph.coverage
+            drawn_right = max(drawn_right, x0 + cols)
+        return Piece(coverage, ink_left, ink_top, bounds, extent.top, extent.pen, extent.ends_blank, chars)
 
     def layout(self, text: str) -> StringLayout:
         """Lay ``text`` out: its box as pygame's ``get_rect`` gives it and the inked pieces with their pens."""
         if not text:
             return StringLayout([], 0, 0, 0, 0, 0)
-        extent = _Extent()
-        for chars in _RUNS.findall(text):
-            extent.add(self.run(chars))
-        min_x, max_x, min_y, max_y = extent.close()
+        extent = _Extent([self.run(chars) for chars in _RUNS.findall(text)])
+        if self._fractional and not self._fractional.isdisjoint(text):
+            return self.layout_by_pygame(text)
+        min_x, max_x, min_y, max_y = extent.box()
         return StringLayout(extent.placed, min_x, max_x - min_x, min_y, max_y - min_y, extent.top)
+
+    def layout_by_pygame(self, text: str) -> StringLayout:
+        """`layout` done by pygame on the whole string (slow; for glyphs with fractional advances)."""
+        rect = self.font.get_rect(text)
+        placed = []
+        if rect.width > 0 and rect.height > 0:
+            buffer, (cols, rows) = self.font.render_raw(text)
+            coverage = np.frombuffer(buffer, dtype=np.uint8).reshape(rows, cols)
+            piece = Piece(coverage, rect.x, rect.y, (rect.x, rect.x + cols, -rect.y, rows - rect.y), rect.y, 0, False, "")
+            placed.append((piece, 0))
+        return StringLayout(placed, rect.x, rect.width, -rect.y, rect.height, rect.y)
+
+    def cached_layout(self, text: str) -> StringLayout:
+        """`layout` of a short string that repeats (a word of a word list), cached."""
+        layout = self._layouts.get(text)
+        if layout is None:
+            if len(self._layouts) >= _RUN_CACHE_SIZE:
+                self._layouts.clear()
+            layout = self._layouts[text] = self.layout(text)
+        return layout
 
     def draw(self, canvas: np.ndarray, layout: StringLayout, x: int, y: int) -> None:
         """Blit ``layout`` onto the white ``canvas`` (uint8 [H, W]) with its box's top-left corner at (x, y),
@@ -205,16 +241,20 @@ class PyGameLayout:
             x0 = origin_x + pen + piece.ink_left
             if x0 >= width:
                 continue
-            x1 = x0 + piece.coverage.shape[1]
+            rows, cols = piece.coverage.shape
+            x1 = x0 + cols
+            y0 = baseline - piece.ink_top
             if x0 < drawn_right:
                 self._draw_overlapping(canvas, piece, origin_x + pen, baseline)
+            elif x0 >= 0 and x1 <= width and y0 >= 0 and y0 + rows <= height:
+                canvas[y0 : y0 + rows, x0:x1] = piece.paint
             else:
-                y0 = baseline - piece.ink_top
                 cx0, cx1 = max(x0, 0), min(x1, width)
-                cy0, cy1 = max(y0, 0), min(y0 + piece.coverage.shape[0], height)
+                cy0, cy1 = max(y0, 0), min(y0 + rows, height)
                 if cx1 > cx0 and cy1 > cy0:
                     canvas[cy0:cy1, cx0:cx1] = piece.paint[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-            drawn_right = max(drawn_right, x1)
+            if x1 > drawn_right:
+                drawn_right = x1
 
     def _draw_overlapping(self, canvas: np.ndarray, piece: Piece, pen_x: int, baseline: int) -> None:
         """Draw a piece glyph by glyph, combining its coverage with the ink already on the canvas."""
