@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "render": "pixel.cli.render",
     "demo": "pixel.cli.demo",
+    "reconstruct": "pixel.cli.reconstruct",
 }
 
 
