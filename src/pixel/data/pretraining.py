@@ -49,8 +49,8 @@ class SpanMasker:
 
         generator = SpanMaskingGenerator(
             num_patches=self.num_patches, num_masking_patches=self.num_masking_patches,
-            max_span_length=self.max_span_length, cumulative_span_weights=self.cumulative_span_weights,
-            seed=seed)
+            max_span_length=self.max_span_length, spacing="span",
+            cumulative_span_weights=self.cumulative_span_weights, seed=seed)
         return np.asarray(generator.gen(num_text_patches + 1), dtype=np.float32)
 
 
