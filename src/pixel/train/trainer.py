@@ -149,8 +149,10 @@ class Trainer:
         dataset = self.task.train_dataset(self.context.rank, self.context.world_size,
                                           self.examples_consumed // self.global_micro_batch)
         workers = self.config.num_workers
+        # Own generator: creating the loader must not draw from the global RNG (resume would then differ).
+        generator = torch.Generator().manual_seed(self.config.seed)
         return DataLoader(dataset, batch_size=None, num_workers=workers, pin_memory=self.device.type == "cuda",
-                          prefetch_factor=4 if workers else None, persistent_workers=False)
+                          prefetch_factor=4 if workers else None, generator=generator)
 
     # ------------------------------------------------------------------------------------------ loop
 
