@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from toy import toy_task
 
 from pixel.train import checkpoint as ckpt
 from pixel.train.metrics import read_metrics
 from pixel.train.trainer import Trainer
-from toy import toy_task
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

@@ -3,10 +3,10 @@
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
+from toy import StubMasker, StubRenderer, write_corpus
 
 from pixel.data.pretraining import PretrainingDataset, to_model_inputs
 from pixel.data.text import TextSource
-from toy import StubMasker, StubRenderer, write_corpus
 
 
 def make_dataset(corpus, batch_size=3, **kwargs):

@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from pixel.data.text import InputReport, TextSource, expand_files, iter_file_lines, pack_lines, split_long_line
+from pixel.data.text import (
+    InputReport,
+    TextSource,
+    expand_files,
+    iter_file_lines,
+    pack_lines,
+    split_long_line,
+)
 
 
 def width(text: str) -> int:
@@ -61,8 +68,9 @@ def test_non_utf8_is_an_error_naming_file_and_line_when_asked(tmp_path):
 
 
 def test_empty_files_are_reported_and_an_empty_corpus_is_a_clear_error(tmp_path):
-    from pixel.data.pretraining import PretrainingDataset
     from toy import StubMasker, StubRenderer
+
+    from pixel.data.pretraining import PretrainingDataset
 
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "blank.txt").write_text("\n  \n")

@@ -89,9 +89,9 @@ def write_corpus(path: Path, lines: int = 200) -> Path:
     return path
 
 
-def toy_task(tmp_path: Path, dropout: float = 0.0, **settings) -> PretrainingTask:
+def toy_task(tmp_path: Path, dropout: float = 0.0, corpus: Path | None = None, **settings) -> PretrainingTask:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    corpus = write_corpus(tmp_path / "corpus.txt")
+    corpus = corpus or write_corpus(tmp_path / "corpus.txt")
     values = dict(train_files=[str(corpus)], validation_files=[str(corpus)], output_dir=str(tmp_path / "run"),
                   max_seq_length=16, min_patches=2, batch_size=4, max_steps=6, warmup_steps=2,
                   learning_rate=1e-2, min_lr=1e-3, log_every=1, save_every=3, validation_examples=8,
