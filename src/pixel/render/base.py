@@ -15,6 +15,7 @@ import inspect
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -39,6 +40,7 @@ DEFAULT_BACKEND = "pangocairo"
 # (one for one, so that character offsets into the caller's string stay valid). The original replaced only "\n".
 LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 _LINE_BREAKS_TO_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
+_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 
 # Keys of original renderer folders that carry no setting for us.
 IGNORED_CONFIG_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256"})
@@ -72,6 +74,25 @@ def check_text(text: object, what: str = "text") -> str:
     if nul >= 0:
         raise ValueError(f"{what} contains a NUL character at index {nul}; remove it before rendering")
     return text.translate(_LINE_BREAKS_TO_SPACE)
+
+
+def check_words(words: list[object]) -> list[str]:
+    """:func:`check_text` for every word of a list (one pass over the joined words when all are fine)."""
+    for index, word in enumerate(words):
+        if not isinstance(word, str):
+            raise TypeError(f"word {index} must be a str, got {type(word).__name__}: {word!r:.80}")
+    joined = "".join(words)  # type: ignore[arg-type]
+    try:
+        joined.encode("utf-8")
+        clean = "\x00" not in joined
+    except UnicodeEncodeError:
+        clean = False
+    if not clean:
+        for index, word in enumerate(words):
+            check_text(word, f"word {index}")
+    if _LINE_BREAK.search(joined) is None:
+        return list(words)  # type: ignore[arg-type]
+    return [word.translate(_LINE_BREAKS_TO_SPACE) for word in words]  # type: ignore[union-attr]
 
 
 def blacken_patches(pixel_values: np.ndarray, patch_indices: list[int], pixels_per_patch: int) -> None:
@@ -243,8 +264,7 @@ class TextRenderer:
             )
             if not text:
                 raise ValueError("the word list is empty: give at least one word (a list of str)")
-            words = [check_text(word, f"word {i}") for i, word in enumerate(text)]
-            return self.render_words(words, rtl=rtl)
+            return self.render_words(check_words(text), rtl=rtl)
         raise TypeError(
             f"text must be a str, a tuple (text_a, text_b) or a list of words, got {type(text).__name__}"
         )
