@@ -14,6 +14,8 @@ import sys
 # command name -> module
 COMMANDS: dict[str, str] = {
     "pretrain": "pixel.cli.pretrain",
+    "render": "pixel.cli.render",
+    "demo": "pixel.cli.demo",
 }
 
 

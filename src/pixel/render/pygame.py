@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from pixel.render.base import TextRenderer
 from pixel.render.encoding import Encoding
 
-_UNSUPPORTED_OPTIONS = ("return_offset_mapping", "return_overflowing_patches", "stride", "text_a_max_length", "rtl")
-# pygame.freetype reports these as having no glyph; they are drawn as the font's box glyph.
+# Words rasterised once per renderer and process (word lists follow Zipf's law); cleared when full.
 _WORD_CACHE_SIZE = 50_000
 
 
@@ -43,8 +42,8 @@ class _Glyphs:
     """A string rasterised by pygame.freetype, relative to its pen origin.
 
     coverage: uint8 [h, w] ink coverage of the string's box (empty when the box has no height).
-    ascent: rows of the box above the baseline (pygame's ``rect.y``); width: box width in pixels (includes
-    leading spaces and a trailing space's advance).
+    ascent: rows of the box above the baseline (pygame's ``rect.y``); width, height: the box (the width
+    includes leading spaces and a trailing space's advance).
     """
 
     __slots__ = ("coverage", "ascent", "width", "height")
@@ -56,108 +55,71 @@ class _Glyphs:
         self.height = height
 
 
-class PyGameTextRenderer:
+class PyGameTextRenderer(TextRenderer):
     """Renders text into a 16 px high strip with pygame.freetype, as the original PIXEL PyGame renderer.
 
-    Args:
-        font_file: a TrueType/OpenType font file (the original used GoNotoCurrent.ttf; golden tests use
-            Noto Sans Regular). No fallback fonts: pygame.freetype draws missing characters as boxes.
-        font_size: size in points (8); with ``dpi`` 120 the em is 13.33 px.
-        dpi: resolution used to scale ``font_size``.
-        pixels_per_patch: patch side (16); the strip is ``pixels_per_patch`` px high.
-        max_seq_length: patches per strip (529); strip width W = 16 * max_seq_length.
-        pad_size: top padding of word-list mode (the baseline sits at row ``pad_size + 8``).
-        font_color / background_color: only ``"black"`` on ``"white"`` (the original's only setting) is
-            supported.
-        rgb: return ``[16, W, 3]`` (three equal channels) instead of grey ``[16, W]``.
+    Settings as `TextRenderer`. Differences from PangoCairo: no fallback fonts (``fallback_fonts_dir`` must be
+    None; missing characters become boxes, listed in ``Encoding.unrenderable_chars``), only black on white,
+    and no offset mapping, overflow windows, ``text_a_max_length`` or RTL layout (ValueError).
+    ``pad_size`` places the baseline of word-list mode at row ``pad_size + pixels_per_patch // 2``.
 
-    Call with a ``str`` (one text), a ``(text_a, text_b)`` tuple (pair) or a ``list[str]`` (one word per item).
-    Returns an `Encoding` with uint8 ``pixel_values`` ``[16, W]`` (or ``[16, W, 3]``).
+    Line breaks become spaces (`check_text`); the original drew them as box glyphs.
     """
+
+    _transient: ClassVar[tuple[str, ...]] = ("_font", "_word_cache", "_char_has_glyph")
 
     def __init__(
         self,
-        font_file: str | os.PathLike[str],
-        font_size: int = 8,
-        dpi: int = 120,
+        font_file: str | os.PathLike[str] | None = None,
+        font_size: float = 8,
+        dpi: float = 120,
         pixels_per_patch: int = 16,
         max_seq_length: int = 529,
         pad_size: int = 3,
         font_color: str = "black",
         background_color: str = "white",
         rgb: bool = False,
-        **ignored: Any,
+        fallback_fonts_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        font_path = Path(font_file)
-        if not font_path.is_file():
-            raise FileNotFoundError(
-                f"font file not found: {str(font_file)!r}; pass an existing .ttf/.otf file as font_file"
+        if fallback_fonts_dir is not None:
+            raise ValueError(
+                "PyGameTextRenderer uses only font_file (pygame.freetype has no font fallback); drop "
+                "fallback_fonts_dir, or use PangoCairoTextRenderer for fallback fonts"
             )
         if (font_color, background_color) != ("black", "white"):
             raise ValueError(
-                f"PyGameTextRenderer draws only black on white (got font_color={font_color!r}, "
-                f"background_color={background_color!r}); the original models were trained on black on white"
+                f"PyGameTextRenderer draws black on white only (got font_color={font_color!r}, "
+                f"background_color={background_color!r}), the only setting the original models saw"
             )
-        if pixels_per_patch < 1 or max_seq_length < 2:
-            raise ValueError(
-                f"need pixels_per_patch >= 1 and max_seq_length >= 2 (got {pixels_per_patch}, {max_seq_length})"
-            )
-        self.font_file = str(font_file)
-        self.font_size = font_size
-        self.dpi = dpi
-        self.pixels_per_patch = pixels_per_patch
-        self.max_seq_length = max_seq_length
-        self.pad_size = pad_size
-        self.font_color = font_color
-        self.background_color = background_color
-        self.rgb = rgb
-        self._reset_font()
-        self._load_font()  # fail early on a file that is not a font
-
-    # ----------------------------------------------------------------------------------------------- font
-    def _reset_font(self) -> None:
+        if isinstance(dpi, (int, float)) and dpi != int(dpi):
+            raise ValueError(f"PyGameTextRenderer needs a whole-number dpi (pygame's resolution), got {dpi!r}")
+        super().__init__(
+            font_file, font_size, dpi, pixels_per_patch, max_seq_length, pad_size, font_color,
+            background_color, rgb,
+        )
         self._font: Any = None
         self._font_pid = -1
-        self._word_cache: dict[str, _Glyphs] = {}
-        self._char_has_glyph: dict[str, bool] = {}
+        self._load_font()  # fail early on a file that is not a font
 
     def _load_font(self) -> Any:
-        """The pygame font of this process (built lazily, rebuilt after a fork or unpickling)."""
+        """The pygame font of this process, built lazily (again after unpickling or in a forked child)."""
         if self._font is None or self._font_pid != os.getpid():
             freetype = _import_freetype()
             if not freetype.get_init():
                 freetype.init()
             try:
-                font = freetype.Font(self.font_file, self.font_size, resolution=self.dpi)
+                font = freetype.Font(self.font_file, self.font_size, resolution=int(self.dpi))
             except (OSError, ValueError) as err:
-                raise ValueError(f"cannot load font file {self.font_file!r}: {err}") from err
-            # The original's state after load_font(): no kerning, normal style, antialiased, no padding.
+                raise ValueError(f"pygame cannot load the font file {self.font_file}: {err}") from err
+            # The original's font state: no kerning, normal style, antialiased, no padding, box origin.
             font.kerning = False
             font.pad = False
             font.origin = False
             font.antialiased = True
-            self._reset_font()
             self._font, self._font_pid = font, os.getpid()
+            self._word_cache: dict[str, _Glyphs] = {}
+            self._char_has_glyph: dict[str, bool] = {}
         return self._font
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.update(_font=None, _font_pid=-1, _word_cache={}, _char_has_glyph={})
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
-    # ------------------------------------------------------------------------------------------ geometry
-    @property
-    def max_pixels_len(self) -> int:
-        """Strip width W in pixels."""
-        return self.max_seq_length * self.pixels_per_patch
-
-    def next_patch(self, x: int) -> int:
-        """Left edge of the first patch at or after pixel x, never beyond the last patch."""
-        ppp = self.pixels_per_patch
-        return min(math.ceil(x / ppp) * ppp, self.max_pixels_len - ppp)
 
     # --------------------------------------------------------------------------------------------- glyphs
     def _rasterise(self, text: str) -> _Glyphs:
@@ -171,6 +133,7 @@ class PyGameTextRenderer:
         return _Glyphs(coverage, rect.y, rect.width, rect.height)
 
     def _rasterise_word(self, word: str) -> _Glyphs:
+        self._load_font()
         glyphs = self._word_cache.get(word)
         if glyphs is None:
             if len(self._word_cache) >= _WORD_CACHE_SIZE:
@@ -207,8 +170,10 @@ class PyGameTextRenderer:
     def _empty_canvas(self) -> np.ndarray:
         return np.full((self.pixels_per_patch, self.max_pixels_len), 255, dtype=np.uint8)
 
-    def _encoding(self, canvas: np.ndarray, sep_offsets: list[int], num_text_patches: int, texts: list[str],
-                  **fields: Any) -> Encoding:
+    def _encoding(
+        self, canvas: np.ndarray, sep_offsets: list[int], num_text_patches: int, texts: list[str], **fields: Any
+    ) -> Encoding:
+        """Black patches at ``sep_offsets`` (pixels), channels for rgb, characters the font lacks."""
         ppp = self.pixels_per_patch
         for offset in sep_offsets:
             canvas[:, offset : offset + ppp] = 0
@@ -222,15 +187,35 @@ class PyGameTextRenderer:
         )
 
     # ---------------------------------------------------------------------------------------------- modes
-    def render_text(self, text: str) -> Encoding:
+    def render_text(self, text: str, rtl: bool = False) -> Encoding:
         """One text (sentence or paragraph) -> Encoding; text beyond the strip is clipped."""
+        _reject_rtl(rtl)
         canvas = self._empty_canvas()
         width = self._paste_centred(canvas, text, 2)
         end = self.next_patch(2 + width + 2)
-        return self._encoding(canvas, [end], math.ceil(end / self.pixels_per_patch), [text])
+        return self._encoding(canvas, [end], end // self.pixels_per_patch, [text])
 
-    def render_pair(self, text_a: str, text_b: str) -> Encoding:
-        """Two texts separated by a black patch -> Encoding with ``sequence_ids`` (0, 1 or None per patch)."""
+    def render_pair(
+        self,
+        text_a: str,
+        text_b: str,
+        return_offset_mapping: bool = False,
+        return_overflowing_patches: bool = False,
+        stride: int = 0,
+        text_a_max_length: int | None = None,
+        rtl: bool = False,
+    ) -> Encoding:
+        """text_a, black patch, text_b, black end patch -> Encoding with ``sequence_ids`` per patch.
+
+        ``num_text_patches`` counts the middle black patch (as the original); ``sequence_ids`` are 0 on
+        text_a's patches, 1 on text_b's, None on separators and padding.
+        """
+        if return_offset_mapping or return_overflowing_patches or stride or text_a_max_length is not None:
+            raise ValueError(
+                "PyGameTextRenderer renders pairs without offset mapping, overflow windows, stride or "
+                "text_a_max_length (the original had none); use PangoCairoTextRenderer for these"
+            )
+        _reject_rtl(rtl)
         ppp = self.pixels_per_patch
         canvas = self._empty_canvas()
         width_a = self._paste_centred(canvas, text_a, 2)
@@ -238,20 +223,21 @@ class PyGameTextRenderer:
         start_b = sep + ppp + 2
         width_b = self._paste_centred(canvas, text_b, start_b)
         end = self.next_patch(start_b + width_b + 2)
+        sep_patch, end_patch = sep // ppp, end // ppp
         sequence_ids: list[int | None] = [None] * self.max_seq_length
-        sequence_ids[: sep // ppp] = [0] * (sep // ppp)
-        sequence_ids[sep // ppp + 1 : end // ppp] = [1] * max(end // ppp - sep // ppp - 1, 0)
-        return self._encoding(
-            canvas, [sep, end], math.ceil(end / ppp), [text_a, text_b], sequence_ids=sequence_ids
-        )
+        sequence_ids[:sep_patch] = [0] * sep_patch
+        sequence_ids[sep_patch + 1 : end_patch] = [1] * max(end_patch - sep_patch - 1, 0)
+        return self._encoding(canvas, [sep, end], end_patch, [text_a, text_b], sequence_ids=sequence_ids)
 
-    def render_words(self, words: list[str]) -> Encoding:
-        """One word per item -> Encoding with ``word_starts`` (patch index of each drawn word + final end).
+    def render_words(self, words: list[str], rtl: bool = False) -> Encoding:
+        """One word per item -> Encoding with ``word_starts`` (patch of each drawn word, then the end patch).
 
-        Words that do not fit are dropped (the last drawn word reaches the last patch).
+        Each word after the first starts on a patch boundary; words after the one that reaches the last
+        patch are dropped (``len(word_starts) - 1`` words were drawn).
         """
+        _reject_rtl(rtl)
         if not words:
-            raise ValueError("render_words got an empty word list; pass at least one word (it may be '')")
+            raise ValueError("the word list is empty: give at least one word (a list of str)")
         ppp = self.pixels_per_patch
         last_patch = self.max_pixels_len - ppp
         baseline = self.pad_size + ppp // 2
@@ -261,8 +247,7 @@ class PyGameTextRenderer:
         drawn: list[str] = []
         for index, word in enumerate(words):
             is_last = index == len(words) - 1
-            text = word if is_last else word + " "
-            glyphs = self._rasterise_word(text)
+            glyphs = self._rasterise_word(word if is_last else word + " ")
             self._paste(canvas, glyphs, offset, baseline - glyphs.ascent)
             offset = self.next_patch(offset + glyphs.width + (2 if is_last else 0))
             word_starts.append(math.ceil(offset / ppp))
@@ -271,37 +256,10 @@ class PyGameTextRenderer:
                 break
         return self._encoding(canvas, [offset], math.ceil(offset / ppp), drawn, word_starts=word_starts)
 
-    def __call__(self, text: str | tuple[str, str] | list[str], **options: Any) -> Encoding:
-        """Render a ``str``, a ``(text_a, text_b)`` pair or a ``list[str]`` of words."""
-        unsupported = [name for name in _UNSUPPORTED_OPTIONS if options.get(name)]
-        unknown = sorted(set(options) - set(_UNSUPPORTED_OPTIONS))
-        if unsupported or unknown:
-            raise ValueError(
-                f"PyGameTextRenderer does not support {', '.join(unsupported + unknown)}: the original PyGame "
-                "renderer has no offset mapping, overflow windows, truncation or RTL layout; use "
-                "PangoCairoTextRenderer for these"
-            )
-        if isinstance(text, str):
-            return self.render_text(_checked(text, "text"))
-        if isinstance(text, tuple):
-            if len(text) != 2:
-                raise ValueError(f"a text pair must have 2 items, got a tuple of {len(text)}")
-            return self.render_pair(_checked(text[0], "text_a"), _checked(text[1], "text_b"))
-        if isinstance(text, list):
-            return self.render_words([_checked(word, f"words[{i}]") for i, word in enumerate(text)])
-        raise TypeError(
-            f"PyGameTextRenderer renders str, tuple[str, str] or list[str], got {type(text).__name__}"
-        )
 
-
-def _checked(text: Any, name: str) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a str, got {type(text).__name__}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
+def _reject_rtl(rtl: bool) -> None:
+    if rtl:
         raise ValueError(
-            f"{name} contains an invalid character at index {err.start} (a lone surrogate, "
-            f"{text[err.start]!r}); decode the text with errors='replace' first"
-        ) from None
-    return text
+            "PyGameTextRenderer has no right-to-left layout (pygame.freetype does no bidi); use "
+            "PangoCairoTextRenderer for rtl=True"
+        )
