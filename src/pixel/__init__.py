@@ -13,6 +13,10 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
+    "PIXELConfig": "pixel.model.config",
+    "PIXELModel": "pixel.model.pixel",
+    "PIXELForPreTraining": "pixel.model.pixel",
+    "resize_position_embeddings": "pixel.model.resize",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "render": "pixel.cli.render",
     "demo": "pixel.cli.demo",
 }
+COMMANDS: dict[str, str] = {}
 
 
 def configure_runtime() -> None:
