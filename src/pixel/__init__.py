@@ -17,6 +17,11 @@ _LAZY: dict[str, str] = {
     "PIXELModel": "pixel.model.pixel",
     "PIXELForPreTraining": "pixel.model.pixel",
     "resize_position_embeddings": "pixel.model.resize",
+    "PIXELForSequenceClassification": "pixel.model.heads",
+    "PIXELForTokenClassification": "pixel.model.heads",
+    "PIXELForQuestionAnswering": "pixel.model.heads",
+    "PIXELForBiaffineParsing": "pixel.model.heads",
+    "SpanMaskingGenerator": "pixel.model.masking",
 }
 
 __all__ = ["__version__", *_LAZY]

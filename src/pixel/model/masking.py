@@ -72,7 +72,9 @@ class SpanMaskingGenerator:
             )
         if max_span_length < 1:
             raise ValueError(f"max_span_length must be >= 1, got {max_span_length}")
-        if not (spacing == "span" or (isinstance(spacing, int) and not isinstance(spacing, bool) and spacing >= 0)):
+        if not (
+            spacing == "span" or (isinstance(spacing, int) and not isinstance(spacing, bool) and spacing >= 0)
+        ):
             raise ValueError(f"spacing must be a non-negative int or 'span', got {spacing!r}")
         if cumulative_span_weights is not None:
             weights = [float(w) for w in cumulative_span_weights]
@@ -143,7 +145,9 @@ class SpanMaskingGenerator:
                 left = rng.randint(0, n - span)
             state["first_left_in_text"] = False
             space = span if self.spacing == "span" else int(self.spacing)
-            if space and (any(mask[max(0, left - space) : left]) or any(mask[left + span : left + span + space])):
+            if space and (
+                any(mask[max(0, left - space) : left]) or any(mask[left + span : left + span + space])
+            ):
                 continue
             new = span - sum(mask[left : left + span])
             if 0 < new <= max_new:
