@@ -53,26 +53,13 @@ TEXT_PATCHES = 400  # a realistic share of text in a pretraining strip (attentio
 
 
 def eager_attention(
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
-    attn_mask: torch.Tensor | None = None,
-    dropout_p: float = 0.0,
-    is_causal: bool = False,
-    scale: float | None = None,
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor, dropout_p: float
 ) -> torch.Tensor:
-    """The textbook attention, same math as SDPA: query/key/value ``[B, H, T, d]`` -> ``[B, H, T, d]``.
+    """The textbook attention, same math as the model's SDPA call: softmax(q k^T / sqrt(d) + bias) v.
 
-    attn_mask: additive float (or bool keep-mask) broadcastable to ``[B, H, T, T]``.
+    query/key/value ``[B, H, T, d]``; bias: additive key mask ``[B, 1, 1, T]`` (0 or -10000) -> ``[B, H, T, d]``.
     """
-    if is_causal:
-        raise ValueError("eager_attention: causal attention is not used by PIXEL")
-    scores = query @ key.transpose(-2, -1) * (scale if scale is not None else 1.0 / math.sqrt(query.shape[-1]))
-    if attn_mask is not None:
-        if attn_mask.dtype == torch.bool:
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
-        else:
-            scores = scores + attn_mask
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1]) + bias.to(query.dtype)
     probs = torch.softmax(scores, dim=-1)
     if dropout_p > 0.0:
         probs = torch.nn.functional.dropout(probs, p=dropout_p)
@@ -81,16 +68,19 @@ def eager_attention(
 
 @contextlib.contextmanager
 def attention_implementation(function: Callable[..., torch.Tensor] | None) -> Iterator[None]:
-    """Temporarily route the model's attention through ``function`` (None = leave SDPA)."""
+    """Temporarily route the model's attention through ``function`` (None = leave SDPA).
+
+    ``PIXELSelfAttention`` calls the module global ``pixel.model.layers.sdpa_attention`` at run time.
+    """
     if function is None:
         yield
         return
-    original = layers.scaled_dot_product
-    layers.scaled_dot_product = function
+    original = layers.sdpa_attention
+    layers.sdpa_attention = function
     try:
         yield
     finally:
-        layers.scaled_dot_product = original
+        layers.sdpa_attention = original
 
 
 def matmul_flops(config: PIXELConfig, batch: int, num_patches: int, encoder_tokens: int, decoder: bool) -> float:

@@ -22,6 +22,9 @@ _LAZY: dict[str, str] = {
     "PIXELForQuestionAnswering": "pixel.model.heads",
     "PIXELForBiaffineParsing": "pixel.model.heads",
     "SpanMaskingGenerator": "pixel.model.masking",
+    "reconstruct": "pixel.viz",
+    "reconstruction_figure": "pixel.viz",
+    "loss_curve_figure": "pixel.viz",
 }
 
 __all__ = ["__version__", *_LAZY]

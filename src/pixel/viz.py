@@ -455,7 +455,7 @@ def reconstruct(
     if max_seq_length is not None and max_seq_length != num_patches:
         if max_seq_length < 2:
             raise ValueError(f"max_seq_length: at least 2 patches (text + end patch), got {max_seq_length}")
-        from pixel.model.pixel import resize_position_embeddings
+        from pixel.model.resize import resize_position_embeddings
 
         model = copy.deepcopy(model)
         resize_position_embeddings(model, max_seq_length)
@@ -469,8 +469,6 @@ def reconstruct(
     attention_mask = encoding.attention_mask.astype(np.float32)
     num_attended = int(attention_mask.sum())
     num_removed = num_patches - int(num_patches * (1.0 - mask_ratio))
-    if num_removed < 1:
-        raise ValueError(f"mask_ratio: {mask_ratio} masks no patch of a {num_patches}-patch strip; use a larger ratio")
     if span:
         generator = SpanMaskingGenerator(num_patches, math.ceil(mask_ratio * num_patches), max_span_length=6,
                                          cumulative_span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0], seed=seed)
@@ -496,10 +494,15 @@ def reconstruct(
     loss = float(output.loss)
     mask = output.mask[0].float().cpu().numpy()
     logits = output.logits[0].float().cpu().numpy()
+    masked_text = int((mask * attention_mask).sum())
+    if masked_text == 0:
+        raise ValueError(
+            f"no masked patch fell on the text (mask_ratio {mask_ratio}, seed {seed}, {num_patches} patches): the "
+            f"loss is undefined; use a larger mask_ratio, a shorter max_seq_length, another seed or random masking"
+        )
     if not math.isfinite(loss):
         raise RuntimeError(f"the model returned a non-finite reconstruction loss ({loss}); its weights are broken")
 
-    masked_text = int((mask * attention_mask).sum())
     shown_text = text if len(text) <= 120 else text[:117] + "..."
     lines = [caption] if isinstance(caption, str) else list(caption)
     lines += [

@@ -16,8 +16,8 @@ COMMANDS: dict[str, str] = {
     "pretrain": "pixel.cli.pretrain",
     "render": "pixel.cli.render",
     "demo": "pixel.cli.demo",
+    "reconstruct": "pixel.cli.reconstruct",
 }
-COMMANDS: dict[str, str] = {}
 
 
 def configure_runtime() -> None:
