@@ -137,10 +137,10 @@ def collate_examples(examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
 def to_model_inputs(batch: dict[str, torch.Tensor], device: torch.device | str) -> dict[str, torch.Tensor]:
     """Model inputs on ``device``: pixel_values float32 [B, 3, 16, W] in [0, 1], attention_mask and patch_mask
     float32 [B, L]. The uint8 -> float conversion happens on the device (4x less to copy)."""
-    images = batch["pixel_values"].to(device, non_blocking=True)
-    images = images.permute(0, 3, 1, 2) if images.ndim == 4 else images.unsqueeze(1).expand(-1, 3, -1, -1)
+    from pixel.render.batch import to_model_inputs as images_to_model_inputs
+
     return {
-        "pixel_values": images.float().div_(255.0),
+        "pixel_values": images_to_model_inputs(batch["pixel_values"], device),
         "attention_mask": batch["attention_mask"].to(device, non_blocking=True),
         "patch_mask": batch["patch_mask"].to(device, non_blocking=True),
     }
