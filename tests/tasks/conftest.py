@@ -33,7 +33,9 @@ class StubWordRenderer:
             starts.append(end)
         pixels = np.full((16, 16 * self.max_seq_length), 255, dtype=np.uint8)
         pixels[:, 16 * starts[-1] : 16 * (starts[-1] + 1)] = 0
-        return Encoding(pixel_values=pixels, num_text_patches=starts[-1], sep_patches=[starts[-1]], word_starts=starts)
+        return Encoding(
+            pixel_values=pixels, num_text_patches=starts[-1], sep_patches=[starts[-1]], word_starts=starts
+        )
 
 
 def _golden_to_encoding(encoding: dict) -> Encoding:
@@ -44,7 +46,9 @@ def _golden_to_encoding(encoding: dict) -> Encoding:
         num_text_patches=encoding["num_text_patches"],
         sep_patches=[x // 16 for x in encoding["sep_patches"]],
         word_starts=encoding.get("word_starts"),
-        offset_mapping=[tuple(o) for o in encoding["offset_mapping"]] if encoding.get("offset_mapping") else None,
+        offset_mapping=[tuple(o) for o in encoding["offset_mapping"]]
+        if encoding.get("offset_mapping")
+        else None,
         overflowing_patches=overflow or None,
     )
 

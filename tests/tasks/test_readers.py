@@ -38,7 +38,11 @@ def test_csv_pairs_keep_quoted_commas():
 
 def test_jsonl_regression_labels_are_floats():
     examples = read_classification(
-        TASK_DATA / "stsb.jsonl", text_column="sentence1", pair_column="sentence2", label_column="score", regression=True
+        TASK_DATA / "stsb.jsonl",
+        text_column="sentence1",
+        pair_column="sentence2",
+        label_column="score",
+        regression=True,
     )
     assert [e.label for e in examples] == [4.8, 0.2, 3.5]
 
