@@ -268,9 +268,11 @@ def build_qa_features(example: QAExample, encoding: Encoding) -> list[QAFeature]
 def span_text(context: str, start_offset: Offset, end_offset: Offset) -> str:
     """Answer text between a start patch and an end patch (LTR), with the original's clean-up: a partial
     word before the first space of the first patch and after the last space of the last patch is dropped
-    (unless numeric), and punctuation is stripped from both ends. context is the *rendered* context."""
+    (unless numeric), and punctuation is stripped from both ends; a one-patch answer is the patch's text
+    (whitespace stripped). context is the *rendered* context. The cut is a guess: a short word sharing a
+    patch with a space at either edge is lost (e.g. "is a" -> "is"), as in the original."""
     if start_offset == end_offset:
-        return context[start_offset[0] : end_offset[1]]
+        return context[start_offset[0] : end_offset[1]].strip()
     first = context[start_offset[0] : start_offset[1]].lstrip()
     if " " in first:
         head, rest = first.split(" ", 1)
