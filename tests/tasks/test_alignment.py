@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pixel.data.tasks.alignment import (
+    decode_word_predictions,
     parsing_feature,
     parsing_targets,
     patch_predictions_to_words,
@@ -123,3 +124,19 @@ def test_vocabulary_errors():
         LabelVocabulary(["a", "a"])
     with pytest.raises(ValueError, match="outside the vocabulary"):
         LabelVocabulary(["a"]).decode(3)
+
+
+def test_word_predictions_for_scoring_count_dropped_words(stub_renderer):
+    vocabulary = LabelVocabulary(["O", "B-PER", "I-PER"])
+    words = ["a" * 12, "b", "c" * 30, "d"]  # "d" is dropped (see above)
+    encoding = stub_renderer(words)
+    patch_predictions = np.zeros(16, dtype=np.int64)
+    patch_predictions[[0, 4, 5]] = [1, 2, 0]  # starts of the three rendered words
+    assert decode_word_predictions(patch_predictions, encoding.word_starts, vocabulary, 4, "O") == [
+        "B-PER",
+        "I-PER",
+        "O",
+        "O",
+    ]
+    with pytest.raises(ValueError, match="3 rendered words but the sentence has 2"):
+        decode_word_predictions(patch_predictions, encoding.word_starts, vocabulary, 2, "O")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pixel.data.tasks.classification import glue_strip_spaces, read_classification
@@ -174,3 +176,29 @@ def test_squad_bad_structure(tmp_path):
     path.write_text(line * 2)
     with pytest.raises(DataFormatError, match="appears twice"):
         read_squad(path)
+
+
+def test_squad_layouts_are_told_apart(tmp_path):
+    record = {
+        "id": "a",
+        "question": "q?",
+        "context": "ctx",
+        "answers": {"text": ["ctx"], "answer_start": [0]},
+    }
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([record]))
+    assert read_squad(array).examples[0].answer_texts == ["ctx"]
+    compact = tmp_path / "compact.json"  # a whole SQuAD file on one line
+    compact.write_text(
+        '{"data": [{"paragraphs": [{"context": "ctx", "qas": [{"id": "b", "question": "q", '
+        '"answers": [{"text": "ctx", "answer_start": 0}]}]}]}]}'
+    )
+    assert read_squad(compact).examples[0].id == "b"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n "data": [\n  {"paragraphs": [}\n ]\n}\n')
+    with pytest.raises(DataFormatError, match=r"broken\.json:3: invalid JSON"):
+        read_squad(broken)
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps(record) + "\n{oops\n")
+    with pytest.raises(DataFormatError, match=r"lines\.jsonl:2: invalid JSON line"):
+        read_squad(lines)

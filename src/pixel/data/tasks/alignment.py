@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .labels import IGNORE_INDEX
+from .labels import IGNORE_INDEX, LabelVocabulary
 
 
 def _rendered_word_count(word_starts: Sequence[int], num_words: int, num_patches: int) -> int:
@@ -57,6 +57,24 @@ def word_labels_to_patches(
 def patch_predictions_to_words(patch_predictions: Sequence[int], word_starts: Sequence[int]) -> list[int]:
     """Per rendered word, the prediction read at its first patch. patch_predictions: [L] ids."""
     return [int(patch_predictions[start]) for start in word_starts[:-1] if start < len(patch_predictions)]
+
+
+def decode_word_predictions(
+    patch_predictions: Sequence[int],
+    word_starts: Sequence[int],
+    vocabulary: LabelVocabulary,
+    num_words: int,
+    missing_label: str,
+) -> list[str]:
+    """One predicted label string per word of the sentence, for scoring against the gold strings.
+
+    Words the renderer dropped get ``missing_label`` (use "O" for NER, so a dropped entity is a miss, and a
+    string that is no label, e.g. "", for accuracy, so a dropped word is an error).
+    """
+    predicted = [vocabulary.decode(i) for i in patch_predictions_to_words(patch_predictions, word_starts)]
+    if len(predicted) > num_words:
+        raise ValueError(f"{len(predicted)} rendered words but the sentence has {num_words}")
+    return predicted + [missing_label] * (num_words - len(predicted))
 
 
 @dataclass

@@ -64,14 +64,11 @@ def read_squad(path: str | Path) -> SquadData:
     answerable that keeps no answer is dropped and counted. Malformed structure raises DataFormatError.
     """
     text = read_text(path)
-    try:
-        if text.lstrip().startswith("{") and '"data"' in text[:200_000]:
-            raw = json.loads(text)
-            records = list(_nested_records(path, raw))
-        else:
-            records = _flat_records(path, text)
-    except json.JSONDecodeError as err:
-        raise DataFormatError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    parsed = _parse_json_or_lines(path, text)
+    if isinstance(parsed, dict):
+        records = list(_nested_records(path, parsed))
+    else:
+        records = _flat_records(path, parsed)
     examples: list[QAExample] = []
     skipped_answers = skipped_questions = 0
     seen_ids: set[str] = set()
@@ -115,17 +112,35 @@ def _nested_records(path: str | Path, raw: Any):
                 yield f"{where}.qas[{q}]", record
 
 
-def _flat_records(path: str | Path, text: str) -> list[tuple[str, dict[str, Any]]]:
-    if text.lstrip().startswith("["):
-        items = [(f"record {i}", item) for i, item in enumerate(json.loads(text))]
-    else:
+def _parse_json_or_lines(path: str | Path, text: str) -> dict[str, Any] | list[tuple[str, Any]]:
+    """A whole-file SQuAD object, or ``(where, item)`` pairs of a JSON array or of JSON lines."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    try:
+        first = json.loads(lines[0][1])
+    except json.JSONDecodeError:
+        first = None  # a pretty-printed document: parse the whole file
+    if isinstance(first, dict) and len(lines) == 1 and "data" in first:
+        return first
+    if isinstance(first, dict):
         items = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    items.append((f"line {number}", json.loads(line)))
-                except json.JSONDecodeError as err:
-                    raise DataFormatError(f"{path}:{number}: invalid JSON line: {err.msg}") from None
+        for number, line in lines:
+            try:
+                items.append((f"line {number}", json.loads(line)))
+            except json.JSONDecodeError as err:
+                raise DataFormatError(f"{path}:{number}: invalid JSON line: {err.msg}") from None
+        return items
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataFormatError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    if isinstance(whole, list):
+        return [(f"record {i}", item) for i, item in enumerate(whole)]
+    if isinstance(whole, dict) and "data" in whole:
+        return whole
+    raise DataFormatError(f"{path}: expected a SQuAD object with a 'data' list, a JSON array or JSON lines")
+
+
+def _flat_records(path: str | Path, items: list[tuple[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     records = []
     for where, item in items:
         answers = item.get("answers") if isinstance(item, dict) else None
