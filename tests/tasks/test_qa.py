@@ -203,3 +203,24 @@ def test_qa_features_collate_to_a_batch(squad, long_encoding):
     assert batch["pixel_values"].shape == (4, 16, 16 * L)
     assert batch["attention_mask"].sum(dim=1).tolist() == [529.0, 529.0, 529.0, 308.0]
     assert batch["start_positions"].tolist()[0] == L
+
+
+@pytest.mark.parametrize(
+    ("answer", "image_span"),
+    [
+        # pair_he context 'אני בסדר גמור, תודה רבה לך.': right-to-left, so image patch 6 holds the END of the
+        # text, (27, 25) 'ך.', and patch 16 its start, (2, 0) 'אנ'; 15 is (5, 2) 'י ב'.
+        ("אני", (15, 16)),  # chars 0-3: ends in 'י ב' (15), starts in 'אנ' (16)
+        ("לך", (6, 7)),  # chars 24-26: ' ל' (7) and 'ך.' (6)
+        ("בסדר גמור", (12, 15)),
+    ],
+)
+def test_right_to_left_window_targets_and_round_trip(answer, image_span):
+    (question, context), encoding = golden_case("pair_he")
+    example = QAExample("he", question, context, [answer], [context.index(answer)])
+    (feature,) = build_qa_features(example, encoding)
+    assert (feature.start_position, feature.end_position) == image_span
+    assert round_trip_answer(example, encoding) == answer
+    start, end = _logits()
+    start[0, image_span[0]], end[0, image_span[1]] = 5.0, 5.0
+    assert postprocess_qa(example, [feature], start, end).text == answer

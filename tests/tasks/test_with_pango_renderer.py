@@ -7,7 +7,7 @@ import pytest
 from pixel.data.tasks.alignment import token_feature
 from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
 from pixel.data.tasks.ner import label_list, read_conll_ner
-from pixel.data.tasks.qa import build_qa_features, read_squad, round_trip_answer
+from pixel.data.tasks.qa import QAExample, build_qa_features, read_squad, round_trip_answer
 
 from .conftest import TASK_DATA
 
@@ -55,3 +55,15 @@ def test_ner_labels_land_on_rendered_word_starts(renderer):
         assert [int(labels[s]) for s in encoding.word_starts[:-1]] == ids
         assert int((labels != IGNORE_INDEX).sum()) == len(sentence.words)
         assert encoding.word_starts == sorted(set(encoding.word_starts))  # one first patch per word
+
+
+def test_right_to_left_answers_survive_patches_and_back(renderer):
+    context = "אני בסדר גמור, תודה רבה לך. מחר נלך לים עם החברים שלנו."
+    for answer in ["בסדר גמור", "תודה רבה", "מחר", "החברים שלנו"]:
+        example = QAExample("he", "מה שלומך?", context, [answer], [context.index(answer)])
+        encoding = renderer(
+            example.renderer_input(), return_offset_mapping=True, return_overflowing_patches=True
+        )
+        (feature,) = build_qa_features(example, encoding)
+        assert feature.start_position <= feature.end_position < 128
+        assert round_trip_answer(example, encoding) == answer

@@ -195,7 +195,7 @@ class QAFeature:
     """One rendered window of one question.
 
     context_offsets: [L] character span in the stripped context per patch, None outside the context
-        (question, separators, blank patch, padding).
+        (question, separators, blank patch, padding); (high, low) in a right-to-left window.
     start_position / end_position: answer patches; L (the appended CLS slot) when the answer is not fully
         inside this window or the question has none.
     """
@@ -230,23 +230,38 @@ def _context_patch_range(offsets: Sequence[Offset]) -> tuple[int, int]:
     return first, last
 
 
+def _mirrored(span: Offset) -> bool:
+    """Right-to-left windows store each span as (high, low), in image order from the end of the text."""
+    return span[0] > span[1]
+
+
 def answer_patches(offsets: Sequence[Offset], start_char: int, end_char: int) -> tuple[int, int] | None:
-    """Patches (first, last) covering context characters [start_char, end_char) in this window, as the
-    original: the last patch starting at or before start_char, the first patch ending at or after end_char.
-    None when the answer is not fully inside the window's context."""
+    """Patches (first, last) in image order covering context characters [start_char, end_char) of this
+    window, or None when the answer is not fully inside the window's context.
+
+    As the original, in reading order: the answer starts in the last patch starting at or before
+    start_char and ends in the first patch ending at or after end_char. A right-to-left window (mirrored
+    spans, image order = reverse reading order) gives first = the patch holding the answer's end, as the
+    original's RTL branch."""
     offsets = [tuple(o) for o in offsets]
     first, last = _context_patch_range(offsets)
-    if last < first or not (offsets[first][0] <= start_char and offsets[last][1] >= end_char):
+    if last < first:
         return None
-    start = first
+    image_order = list(range(first, last + 1))
+    reading_order = image_order[::-1] if _mirrored(offsets[first]) else image_order
+    spans = [(min(offsets[i]), max(offsets[i])) for i in reading_order]
+    if not (spans[0][0] <= start_char and spans[-1][1] >= end_char):
+        return None
     # The original scanned past the context into the separators; bounding the scan keeps an answer in the
     # window's last context patch on that patch (it otherwise landed on patch L-1).
-    while start <= last and offsets[start][0] <= start_char:
+    start = 0
+    while start < len(spans) and spans[start][0] <= start_char:
         start += 1
-    end = last
-    while end >= first and offsets[end][1] >= end_char:
+    end = len(spans) - 1
+    while end >= 0 and spans[end][1] >= end_char:
         end -= 1
-    return start - 1, end + 1
+    a, b = reading_order[start - 1], reading_order[end + 1]
+    return min(a, b), max(a, b)
 
 
 def build_qa_features(example: QAExample, encoding: Encoding) -> list[QAFeature]:
@@ -281,11 +296,12 @@ def build_qa_features(example: QAExample, encoding: Encoding) -> list[QAFeature]
 
 
 def span_text(context: str, start_offset: Offset, end_offset: Offset) -> str:
-    """Answer text between a start patch and an end patch (LTR), with the original's clean-up: a partial
-    word before the first space of the first patch and after the last space of the last patch is dropped
-    (unless numeric), and punctuation is stripped from both ends; a one-patch answer is the patch's text
-    (whitespace stripped). context is the *rendered* context. The cut is a guess: a short word sharing a
-    patch with a space at either edge is lost (e.g. "is a" -> "is"), as in the original."""
+    """Answer text between the patch where it starts and the patch where it ends (reading order, spans
+    as (low, high)), with the original's clean-up: a partial word before the first space of the first
+    patch and after the last space of the last patch is dropped (unless numeric), and punctuation is
+    stripped from both ends; a one-patch answer is the patch's text (whitespace stripped). context is the
+    *rendered* context. The cut is a guess: a short word sharing a patch with a space at either edge is
+    lost (e.g. "is a" -> "is"), as in the original."""
     if start_offset == end_offset:
         return context[start_offset[0] : end_offset[1]].strip()
     first = context[start_offset[0] : start_offset[1]].lstrip()
@@ -300,6 +316,13 @@ def span_text(context: str, start_offset: Offset, end_offset: Offset) -> str:
             last = rest
     middle = context[start_offset[1] : end_offset[0]]
     return (first + middle + last).strip(string.punctuation)
+
+
+def patches_text(context: str, first_patch: Offset, last_patch: Offset) -> str:
+    """Answer text of the patches first..last in image order (LTR or mirrored RTL spans)."""
+    if _mirrored(first_patch):
+        return span_text(context, (last_patch[1], last_patch[0]), (first_patch[1], first_patch[0]))
+    return span_text(context, first_patch, last_patch)
 
 
 @dataclass
@@ -357,7 +380,7 @@ def postprocess_qa(
                     continue
                 candidates.append(
                     {
-                        "text": span_text(context, offsets[s], offsets[e]),
+                        "text": patches_text(context, offsets[s], offsets[e]),
                         "score": starts[s] + ends[e],
                         "start_logit": starts[s],
                         "end_logit": ends[e],
@@ -411,5 +434,5 @@ def round_trip_answer(example: QAExample, encoding: Encoding, answer_index: int 
         offsets = [tuple(o) for o in window.offset_mapping or []]
         span = answer_patches(offsets, start_char, end_char)
         if span is not None:
-            return span_text(example.rendered_context, offsets[span[0]], offsets[span[1]])
+            return patches_text(example.rendered_context, offsets[span[0]], offsets[span[1]])
     return None
