@@ -202,3 +202,22 @@ def test_squad_layouts_are_told_apart(tmp_path):
     lines.write_text(json.dumps(record) + "\n{oops\n")
     with pytest.raises(DataFormatError, match=r"lines\.jsonl:2: invalid JSON line"):
         read_squad(lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"data": [{"title": "no paragraphs"}]}', r"data\[0\] needs a 'paragraphs' list"),
+        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "a", "answers": ["c"]}]}]}]}', "needs 'answers'"),
+        ('{"id": "a", "question": "q", "context": "c", "answers": {"text": "c", "answer_start": 0}}', "must be lists"),
+        ('{"id": "a", "question": "q", "context": "c", "answers": {"text": ["c", "d"], "answer_start": [0]}}',
+         "2 answer texts but 1 answer starts"),
+        ('{"id": "a", "question": 5, "context": "c", "answers": {"text": [], "answer_start": []}}',
+         "missing or non-text 'question'"),
+    ],
+)  # fmt: skip
+def test_squad_malformed_records(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(DataFormatError, match=message):
+        read_squad(path)

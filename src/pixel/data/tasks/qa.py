@@ -93,14 +93,19 @@ def _nested_records(path: str | Path, raw: Any):
     if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
         raise DataFormatError(f"{path}: expected a SQuAD object with a 'data' list")
     for a, article in enumerate(raw["data"]):
-        for p, paragraph in enumerate(article.get("paragraphs", [])):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise DataFormatError(f"{path}: data[{a}] needs a 'paragraphs' list")
+        for p, paragraph in enumerate(paragraphs):
             where = f"data[{a}].paragraphs[{p}]"
-            if not isinstance(paragraph.get("context"), str):
+            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str):
                 raise DataFormatError(f"{path}: {where} has no 'context' text")
             for q, qa in enumerate(paragraph.get("qas", [])):
-                answers = qa.get("answers", [])
-                if not isinstance(answers, list):
-                    raise DataFormatError(f"{path}: {where}.qas[{q}].answers must be a list")
+                answers = qa.get("answers", []) if isinstance(qa, dict) else None
+                if not isinstance(answers, list) or not all(isinstance(x, dict) for x in answers):
+                    raise DataFormatError(
+                        f"{path}: {where}.qas[{q}] needs 'answers': a list of {{'text', 'answer_start'}}"
+                    )
                 record = {
                     "id": qa.get("id"),
                     "question": qa.get("question"),
@@ -149,12 +154,15 @@ def _flat_records(path: str | Path, items: list[tuple[str, Any]]) -> list[tuple[
                 f"{path}: {where}: expected an object with 'answers': {{'text': [...], 'answer_start': [...]}}"
             )
         texts = answers.get("text", answers.get("answer_text", []))
+        starts = answers.get("answer_start", [])
+        if not isinstance(texts, list) or not isinstance(starts, list):
+            raise DataFormatError(f"{path}: {where}: 'answers' text and answer_start must be lists")
         record = {
             "id": item.get("id"),
             "question": item.get("question"),
             "context": item.get("context"),
-            "texts": list(texts),
-            "starts": list(answers.get("answer_start", [])),
+            "texts": texts,
+            "starts": starts,
             "is_impossible": False,
         }
         records.append((where, record))
@@ -174,6 +182,7 @@ def _example(path: str | Path, where: str, record: dict[str, Any]) -> tuple[QAEx
         if (
             isinstance(answer, str)
             and isinstance(start, int)
+            and start >= 0
             and answer
             and context[start : start + len(answer)] == answer
         ):
