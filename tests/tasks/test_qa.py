@@ -18,6 +18,7 @@ from pixel.data.tasks.qa import (
     QAExample,
     answer_patches,
     build_qa_features,
+    postprocess_all,
     postprocess_qa,
     read_squad,
     round_trip_answer,
@@ -224,3 +225,29 @@ def test_right_to_left_window_targets_and_round_trip(answer, image_span):
     start, end = _logits()
     start[0, image_span[0]], end[0, image_span[1]] = 5.0, 5.0
     assert postprocess_qa(example, [feature], start, end).text == answer
+
+
+def test_postprocess_all_groups_features_by_example(squad, paris_encoding, long_encoding):
+    examples = [squad["paris-capital"], squad["pixel-late"]]
+    features = build_qa_features(examples[0], paris_encoding) + build_qa_features(examples[1], long_encoding)
+    start, end = _logits(len(features))  # row 0: Paris window; rows 1-4: the four PIXEL windows
+    start[0, 13], end[0, 14] = 5.0, 5.0
+    start[2, 245], end[2, 247] = 5.0, 5.0
+    predictions = postprocess_all(examples, features, start, end, version_2_with_negative=False)
+    assert {key: p.text for key, p in predictions.items()} == {
+        "paris-capital": "Paris",
+        "pixel-late": "images",
+    }
+    with pytest.raises(ValueError, match="has no feature"):
+        postprocess_all([squad["paris-rank"]], features, start, end)
+    with pytest.raises(ValueError, match="4 logit rows for 5 features"):
+        postprocess_all(examples, features, start[:4], end[:4])
+
+
+def test_postprocess_rejects_nan_logits(squad, paris_encoding):
+    example = squad["paris-capital"]
+    features = build_qa_features(example, paris_encoding)
+    start, end = _logits()
+    start[0, 20] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        postprocess_qa(example, features, start, end)

@@ -369,6 +369,10 @@ def postprocess_qa(
             f"start logits {start_logits.shape} and end logits {end_logits.shape} must both be "
             f"[{len(features)} features, L+1]"
         )
+    if not (np.isfinite(start_logits).all() and np.isfinite(end_logits).all()):
+        raise ValueError(
+            f"question {example.id!r}: start/end logits contain NaN or inf; check the model outputs"
+        )
     context = example.rendered_context
     candidates: list[dict[str, Any]] = []
     null: dict[str, Any] | None = None
@@ -430,6 +434,35 @@ def postprocess_qa(
     return QAPrediction(
         text=best["text"], probability=nbest[best_index]["probability"], nbest=nbest, null_score_diff=diff
     )
+
+
+def postprocess_all(
+    examples: Sequence[QAExample],
+    features: Sequence[QAFeature],
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    **options: Any,
+) -> dict[str, QAPrediction]:
+    """Predictions of every example from the logits of all features (any order, grouped by example_id).
+
+    start_logits, end_logits: float [F, L+1], row i for features[i]. options: see postprocess_qa.
+    """
+    start_logits = np.asarray(start_logits)
+    end_logits = np.asarray(end_logits)
+    if len(start_logits) != len(features) or len(end_logits) != len(features):
+        raise ValueError(f"{len(start_logits)} logit rows for {len(features)} features; they must match")
+    rows: dict[str, list[int]] = {}
+    for row, feature in enumerate(features):
+        rows.setdefault(feature.example_id, []).append(row)
+    predictions = {}
+    for example in examples:
+        if example.id not in rows:
+            raise ValueError(f"question {example.id!r} has no feature; build features for every example")
+        index = rows[example.id]
+        predictions[example.id] = postprocess_qa(
+            example, [features[i] for i in index], start_logits[index], end_logits[index], **options
+        )
+    return predictions
 
 
 def round_trip_answer(example: QAExample, encoding: Encoding, answer_index: int = 0) -> str | None:
