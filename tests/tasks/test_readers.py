@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from pixel.data.tasks.classification import glue_strip_spaces, read_classification
+from pixel.data.tasks.classification import (
+    ClassificationExample,
+    encode_labels,
+    glue_strip_spaces,
+    label_vocabulary,
+    read_classification,
+)
 from pixel.data.tasks.conllu import read_conllu
+from pixel.data.tasks.labels import IGNORE_INDEX
 from pixel.data.tasks.ner import read_conll_ner
 from pixel.data.tasks.qa import read_squad
 from pixel.data.tasks.reading import DataFormatError
@@ -221,3 +228,17 @@ def test_squad_malformed_records(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(DataFormatError, match=message):
         read_squad(path)
+
+
+def test_classification_label_vocabulary_and_unseen_labels():
+    train = read_classification(TASK_DATA / "pairs.csv", text_column="sentence1", pair_column="sentence2")
+    vocabulary = label_vocabulary(train)
+    assert vocabulary.labels == ["equivalent", "not_equivalent"]
+    validation = [ClassificationExample("x", label="equivalent"), ClassificationExample("y", label="maybe")]
+    ids, unseen = encode_labels(validation, vocabulary)
+    assert ids == [0, IGNORE_INDEX] and unseen == {"maybe": 1}
+    scores = read_classification(
+        TASK_DATA / "stsb.jsonl", text_column="sentence1", label_column="score", regression=True
+    )
+    assert label_vocabulary(scores) is None
+    assert encode_labels(scores, None) == ([4.8, 0.2, 3.5], {})

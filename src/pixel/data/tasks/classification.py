@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .labels import LabelVocabulary
 from .reading import DataFormatError, at, read_text
 
 # The original's GLUE clean-up: plain string replacements applied in exactly this order.
@@ -179,3 +181,23 @@ def classification_feature(encoding: Any, label: int | float | None) -> dict[str
     if label is not None:
         feature["labels"] = label
     return feature
+
+
+def label_vocabulary(train: list[ClassificationExample]) -> LabelVocabulary | None:
+    """Class vocabulary of the training examples (sorted); None for regression (float labels)."""
+    labels = [e.label for e in train]
+    if any(label is None for label in labels):
+        raise ValueError("training examples need labels; read them with a label_column")
+    if all(isinstance(label, float) for label in labels):
+        return None
+    return LabelVocabulary.from_data(str(label) for label in labels)
+
+
+def encode_labels(
+    examples: list[ClassificationExample], vocabulary: LabelVocabulary | None
+) -> tuple[list[int | float], Counter[str]]:
+    """Label ids (classification; unseen labels -> IGNORE_INDEX and counted, see labels.py) or the float
+    values unchanged (regression, vocabulary None)."""
+    if vocabulary is None:
+        return [float(e.label) for e in examples], Counter()  # type: ignore[arg-type]
+    return vocabulary.encode_all(str(e.label) for e in examples)  # type: ignore[return-value]
