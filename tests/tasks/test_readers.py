@@ -242,3 +242,15 @@ def test_classification_label_vocabulary_and_unseen_labels():
     )
     assert label_vocabulary(scores) is None
     assert encode_labels(scores, None) == ([4.8, 0.2, 3.5], {})
+
+
+def test_unicode_line_separators_inside_tokens_do_not_split_lines(tmp_path):
+    conllu = tmp_path / "u2028.conllu"
+    conllu.write_text(
+        "1\ta\u2028b\t_\tX\t_\t_\t0\troot\t_\t_\r\n2\tc\x85\t_\tX\t_\t_\t1\tdep\t_\t_\r\n", newline=""
+    )
+    (sentence,) = read_conllu(conllu)
+    assert sentence.words == ["a\u2028b", "c\x85"]
+    jsonl = tmp_path / "u2028.jsonl"
+    jsonl.write_text('{"sentence": "one\u2028two", "label": 1}\n{"sentence": "three", "label": 0}\n')
+    assert [e.text for e in read_classification(jsonl)] == ["one\u2028two", "three"]

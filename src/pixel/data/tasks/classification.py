@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .labels import LabelVocabulary
-from .reading import DataFormatError, at, read_text
+from .reading import DataFormatError, at, read_text, split_lines
 
 # The original's GLUE clean-up: plain string replacements applied in exactly this order.
 _GLUE_REPLACEMENTS = (
@@ -93,7 +93,7 @@ def _read_json_records(path: Path, text: str) -> tuple[list[str], list[tuple[int
             raise DataFormatError(f"{at(path, err.lineno)}: invalid JSON: {err.msg}") from None
         rows = [(1, item) for item in items]
     else:
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(split_lines(text), start=1):
             if not line.strip():
                 continue
             try:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...render.encoding import Encoding
-from .reading import DataFormatError, read_text
+from .reading import DataFormatError, read_text, split_lines
 
 Offset = tuple[int, int]
 
@@ -119,7 +119,7 @@ def _nested_records(path: str | Path, raw: Any):
 
 def _parse_json_or_lines(path: str | Path, text: str) -> dict[str, Any] | list[tuple[str, Any]]:
     """A whole-file SQuAD object, or ``(where, item)`` pairs of a JSON array or of JSON lines."""
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    lines = [(number, line) for number, line in enumerate(split_lines(text), start=1) if line.strip()]
     try:
         first = json.loads(lines[0][1])
     except json.JSONDecodeError:

@@ -15,8 +15,16 @@ def read_lines(path: str | Path) -> list[str]:
     Raises FileNotFoundError for a missing file and DataFormatError for an empty file, a file that is not
     UTF-8 (naming the line) or a directory.
     """
-    text = read_text(path)
-    return text.splitlines()
+    return split_lines(read_text(path))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split at "\n" only (a trailing "\r" removed): str.splitlines would also split inside a token
+    or a JSON string at U+2028, U+0085 or form feeds, which web text contains."""
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def read_text(path: str | Path) -> str:
