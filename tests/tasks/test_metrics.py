@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from pixel.data.tasks import metrics as m
@@ -114,3 +115,19 @@ def test_metric_input_errors():
         m.entity_scores([["O"]], [["O", "O"]])
     with pytest.raises(ValueError, match="no prediction"):
         m.squad_scores({}, {"q": ["a"]})
+
+
+def test_parsing_scores_from_logits_by_hand():
+    # one sentence, L = 3 patches/words slots, 2 real words, R = 2 relations
+    arc = np.zeros((1, 3, 4))
+    arc[0, 0, 2] = 1.0  # word 1 -> head 2 (gold 2)
+    arc[0, 1, 1] = 1.0  # word 2 -> head 1 (gold 0): wrong
+    arc[0, 2, 3] = 9.0  # padding slot: must be ignored
+    rel = np.zeros((1, 3, 4, 2))
+    rel[0, 0, 2, 1] = 1.0  # at word 1's gold head: relation 1 (gold 1) -> right
+    rel[0, 0, 0, 0] = 5.0  # elsewhere: irrelevant
+    rel[0, 1, 0, 1] = 1.0  # word 2 at its gold head (root): relation 1 (gold 1), but the head is wrong
+    scores = m.parsing_scores_from_logits(arc, rel, np.array([[2, 0, -100]]), np.array([[1, 1, -100]]))
+    assert scores == {"uas": 0.5, "las": 0.5}
+    with pytest.raises(ValueError, match="expected arc_logits"):
+        m.parsing_scores_from_logits(arc[0], rel, np.array([[2, 0, -100]]), np.array([[1, 1, -100]]))

@@ -201,6 +201,39 @@ def attachment_scores(
     return {"uas": sum(head_right) / len(head_right), "las": sum(both_right) / len(both_right)}
 
 
+def parsing_scores_from_logits(
+    arc_logits: np.ndarray, rel_logits: np.ndarray, arc_labels: np.ndarray, rel_labels: np.ndarray
+) -> dict[str, float]:
+    """UAS/LAS from the biaffine head's outputs, as the original trainer: words with arc label -100 are
+    left out; the predicted head is the argmax over the L+1 candidates (0 = root), the predicted relation
+    the argmax at the *gold* head.
+
+    arc_logits: [B, L, L+1]; rel_logits: [B, L, L+1, R]; arc_labels, rel_labels: [B, L] (-100 = none).
+    A relation label of -100 on a scored word (unseen in training) counts as a wrong relation.
+    """
+    arc_logits, rel_logits = np.asarray(arc_logits), np.asarray(rel_logits)
+    arc_labels, rel_labels = np.asarray(arc_labels), np.asarray(rel_labels)
+    if (
+        arc_logits.ndim != 3
+        or rel_logits.shape[:3] != arc_logits.shape
+        or arc_labels.shape != arc_logits.shape[:2]
+    ):
+        raise ValueError(
+            f"expected arc_logits [B, L, L+1], rel_logits [B, L, L+1, R], labels [B, L]; got "
+            f"{arc_logits.shape}, {rel_logits.shape}, {arc_labels.shape}"
+        )
+    words = arc_labels != -100
+    gold_heads = arc_labels[words]
+    predicted_heads = arc_logits.argmax(axis=-1)[words]
+    predicted_relations = rel_logits[words][np.arange(len(gold_heads)), gold_heads].argmax(axis=-1)
+    return attachment_scores(
+        predicted_heads.tolist(),
+        predicted_relations.tolist(),
+        gold_heads.tolist(),
+        rel_labels[words].tolist(),
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # SQuAD, as the official v1.1 evaluation script (v2.0 rule for unanswerable questions)
 
