@@ -13,6 +13,18 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
+    "PIXELConfig": "pixel.model.config",
+    "PIXELModel": "pixel.model.pixel",
+    "PIXELForPreTraining": "pixel.model.pixel",
+    "resize_position_embeddings": "pixel.model.resize",
+    "PIXELForSequenceClassification": "pixel.model.heads",
+    "PIXELForTokenClassification": "pixel.model.heads",
+    "PIXELForQuestionAnswering": "pixel.model.heads",
+    "PIXELForBiaffineParsing": "pixel.model.heads",
+    "SpanMaskingGenerator": "pixel.model.masking",
+    "reconstruct": "pixel.viz",
+    "reconstruction_figure": "pixel.viz",
+    "loss_curve_figure": "pixel.viz",
 }
 
 __all__ = ["__version__", *_LAZY]

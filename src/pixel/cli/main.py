@@ -13,6 +13,10 @@ import sys
 
 # command name -> module
 COMMANDS: dict[str, str] = {
+    "pretrain": "pixel.cli.pretrain",
+    "render": "pixel.cli.render",
+    "demo": "pixel.cli.demo",
+    "reconstruct": "pixel.cli.reconstruct",
 }
 
 

@@ -1,0 +1,134 @@
+"""`pixel reconstruct TEXT --model DIR -o recon.png`: mask a rendered text, let a pretraining model fill it in."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
+
+RENDERER_CONFIG = "text_renderer_config.json"
+INSTALL_HINT = (
+    "Rendering needs the PangoCairo libraries: on Debian/Ubuntu `apt-get install libpango-1.0-0 "
+    "libpangocairo-1.0-0 libpangoft2-1.0-0 libcairo2 fontconfig` and `pip install pangocairocffi` (or "
+    "`make install` in the repository); or pass --renderer with a PyGame renderer folder (`pip install pygame`)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", help="the text to render and reconstruct")
+    parser.add_argument("--model", help="pretraining model: a folder saved with save_pretrained, or a Hub id "
+                        "(e.g. Team-PIXEL/pixel-base)")
+    parser.add_argument("-o", "--output", default="recon.png", help="picture to write (PNG; default recon.png)")
+    parser.add_argument("--mask-ratio", type=float, default=0.25, help="share of the strip's patches to mask")
+    parser.add_argument("--masking", choices=("span", "random"), default="span",
+                        help="span masking of pretraining (default) or uniformly random patches")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the mask (default 0)")
+    parser.add_argument("--max-seq-length", type=int, default=None,
+                        help="patches in the strip (default: the model's; shorter truncates position embeddings)")
+    parser.add_argument("--renderer", default=None, help="renderer folder or Hub id (default: the renderer saved "
+                        "with the model, else PangoCairo with the bundled Noto Sans)")
+    parser.add_argument("--patches-per-line", type=int, default=64,
+                        help="wrap the strip after this many patches (0 = one line)")
+    parser.add_argument("--scale", type=int, default=2, help="nearest-neighbour upscaling of the strips (1-8)")
+    parser.add_argument("--no-crop", action="store_true", help="show the whole strip, padding included")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+
+
+def _is_hub_id(name: str) -> bool:
+    return name.count("/") == 1 and not name.startswith((".", "/", "~")) and not Path(name).exists()
+
+
+def _model_location(name: str | None) -> str:
+    if name is None:
+        raise ValueError("--model is required: a pretraining model folder (save_pretrained) or a Hub id such as "
+                         "Team-PIXEL/pixel-base")
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"model folder {path} has no config.json; pass a folder written by "
+                                    "save_pretrained or a Hub id")
+        return str(path)
+    if path.exists():
+        raise ValueError(f"--model {name}: expected a folder, got a file; pass the folder that holds config.json")
+    if not _is_hub_id(name):
+        raise FileNotFoundError(f"model folder not found: {name} (pass a folder written by save_pretrained, "
+                                "or a Hub id such as Team-PIXEL/pixel-base)")
+    return name
+
+
+def _load_renderer(renderer: str | None, model: str) -> tuple[Any, str]:
+    """The renderer to use and a description of where it came from."""
+    from pixel.render.base import load_renderer, renderer_class
+
+    if renderer is not None:
+        return load_renderer(renderer), renderer
+    if Path(model).is_dir():
+        for folder in (Path(model), Path(model) / "renderer"):
+            if (folder / RENDERER_CONFIG).is_file():
+                return load_renderer(folder), str(folder)
+    else:
+        try:
+            return load_renderer(model), model
+        except (FileNotFoundError, OSError, ValueError) as err:
+            print(f"pixel reconstruct: no renderer in {model} ({err}); using the default", file=sys.stderr)
+    return renderer_class("pangocairo")(), "PangoCairo default (Noto Sans)"
+
+
+def _save_atomic(image: Any, output: Path) -> None:
+    from PIL import Image
+
+    image_format = Image.registered_extensions().get(output.suffix.lower())
+    if image_format is None:
+        raise ValueError(f"--output {output}: unknown picture format {output.suffix!r}; use a name ending in .png")
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"--output {output}: the folder {output.parent} does not exist")
+    temporary = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    try:
+        image.save(temporary, format=image_format)
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    model_location = _model_location(args.model)
+    if not 0.0 < args.mask_ratio < 1.0:
+        raise ValueError(f"--mask-ratio: expected a number between 0 and 1 (exclusive), got {args.mask_ratio}")
+    if args.patches_per_line < 0:
+        raise ValueError(f"--patches-per-line: expected 0 (no wrapping) or more, got {args.patches_per_line}")
+    output = Path(args.output).expanduser()
+
+    import torch
+
+    from pixel.model.pixel import PIXELForPreTraining
+    from pixel.viz import reconstruct
+
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if args.device == "auto" else args.device)
+    model = PIXELForPreTraining.from_pretrained(model_location).to(device)
+    try:
+        renderer, renderer_source = _load_renderer(args.renderer, model_location)
+    except ImportError as err:
+        raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
+    except OSError as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise RuntimeError(f"cannot load the text renderer ({err}). {INSTALL_HINT}") from None
+
+    try:
+        image, loss, details = reconstruct(
+            model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
+            max_seq_length=args.max_seq_length, caption=f"Model: {model_location} | renderer: {renderer_source}",
+            crop=not args.no_crop, patches_per_line=args.patches_per_line or None, scale=args.scale,
+        )
+    except ImportError as err:
+        raise RuntimeError(f"cannot render the text ({err}). {INSTALL_HINT}") from None
+    _save_atomic(image, output)
+    print(f"reconstruction loss: {loss:.6f} ({details.masked_text_patches} masked text patches)")
+    print(f"renderer: {renderer_source}")
+    print(f"wrote {output} ({image.size[0]} x {image.size[1]} px)")
+    return 0

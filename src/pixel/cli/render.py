@@ -1,0 +1,60 @@
+"""`pixel render`: render a text, a pair or a word list to a PNG and print what the model will see."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "render text to a PNG strip of 16x16 patches (as PIXEL sees it)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="?", default=None, help="text to render; '-' or omitted: read stdin")
+    parser.add_argument("-o", "--output", required=True, help="PNG file to write")
+    parser.add_argument("--pair", metavar="TEXT_B", help="render TEXT and TEXT_B as a pair (black patch between)")
+    parser.add_argument("--words", action="store_true", help="split TEXT on whitespace and render a word list")
+    parser.add_argument("--renderer", choices=("pangocairo", "pygame"), default="pangocairo", help="backend")
+    parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
+    parser.add_argument("--rgb", action="store_true", help="render in RGB instead of grey")
+    parser.add_argument("--max-seq-length", type=int, default=529, help="patches per strip (default 529)")
+    parser.add_argument("--show-grid", action="store_true", help="upscale x4 and draw the patch grid")
+    parser.add_argument("--full", action="store_true", help="keep the whole strip (default: crop after the text)")
+
+
+def read_text(args: argparse.Namespace) -> str:
+    if args.text is None or args.text == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise ValueError("no TEXT given: pass it as an argument or pipe it on stdin")
+        return sys.stdin.read().rstrip("\r\n")
+    return args.text
+
+
+def run(args: argparse.Namespace) -> int:
+    from pixel.render.base import renderer_class
+    from pixel.render.picture import crop_to_text, describe_chars, draw_patch_grid, save_png
+
+    if args.words and args.pair is not None:
+        raise ValueError("--words and --pair exclude each other: choose one mode")
+    text = read_text(args)
+    renderer = renderer_class(args.renderer)(font_file=args.font, rgb=args.rgb, max_seq_length=args.max_seq_length)
+    if args.words:
+        words = text.split()
+        if not words:
+            raise ValueError("--words needs at least one word, got only whitespace")
+        encoding = renderer(words)
+    elif args.pair is not None:
+        encoding = renderer((text, args.pair))
+    else:
+        encoding = renderer(text)
+
+    image = encoding.pixel_values if args.full else crop_to_text(encoding)
+    if args.show_grid:
+        image = draw_patch_grid(image, renderer.pixels_per_patch, encoding.sep_patches)
+    path = save_png(image, args.output)
+    print(f"wrote {path} ({image.shape[1]} x {image.shape[0]} px)")
+    print(f"num_text_patches: {encoding.num_text_patches}")
+    if encoding.word_starts is not None:
+        print(f"word_starts: {encoding.word_starts}")
+    if encoding.unrenderable_chars:
+        print(f"unrenderable characters (drawn as boxes): {describe_chars(encoding.unrenderable_chars)}")
+    return 0

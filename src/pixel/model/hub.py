@@ -1,0 +1,212 @@
+"""Loading and saving checkpoints: config.json + model.safetensors (ours) or pytorch_model.bin (the original's).
+
+`load_pretrained` reads a local folder or a Hugging Face Hub repo, adapts the `vit.` prefix in both directions,
+drops what the model does not use (decoder weights when a head loads a pretraining checkpoint, keys listed in
+the class's `_keys_to_ignore_on_load`), reports missing and unused keys in one warning and refuses shape
+mismatches. Nothing is unpickled beyond tensors (`torch.load(weights_only=True)`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import tempfile
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from pixel.model.config import PIXELConfig
+from pixel.model.resize import resize_position_embeddings
+
+if TYPE_CHECKING:
+    from pixel.model.pixel import PIXELPreTrainedModel
+
+logger = logging.getLogger(__name__)
+
+SAFETENSORS_NAME = "model.safetensors"
+PYTORCH_NAME = "pytorch_model.bin"
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    parts = name.split("/")
+    return (
+        len(parts) == 2
+        and all(parts)
+        and not name.startswith((".", "~"))
+        and os.sep not in name.replace("/", "")
+    )
+
+
+def resolve_file(path_or_hub_id: str | os.PathLike[str], filename: str, revision: str | None = None) -> str:
+    """Local path of `filename` in a folder (or the file itself if a file path is given), else downloaded from
+    the Hub repo `path_or_hub_id` at `revision`. Raises FileNotFoundError naming what is missing."""
+    path = os.fspath(path_or_hub_id)
+    if os.path.isdir(path):
+        candidate = os.path.join(path, filename)
+        if not os.path.isfile(candidate):
+            raise FileNotFoundError(f"{candidate} does not exist: {path} is not a saved PIXEL model folder")
+        return candidate
+    if os.path.isfile(path) and os.path.basename(path) == filename:
+        return path
+    if not _looks_like_hub_id(path):
+        raise FileNotFoundError(
+            f"model folder {path!r} does not exist (and it is not a Hub repo id like 'owner/name')"
+        )
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.utils import EntryNotFoundError
+    except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
+        raise RuntimeError(
+            "loading from the Hub needs the huggingface_hub package (pip install huggingface_hub)"
+        ) from err
+    try:
+        return hf_hub_download(path, filename, revision=revision)
+    except EntryNotFoundError as err:
+        raise FileNotFoundError(
+            f"Hub repo {path} (revision {revision or 'main'}) has no file {filename}"
+        ) from err
+
+
+def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None = None) -> str:
+    """model.safetensors if present, else the original's pytorch_model.bin."""
+    try:
+        return resolve_file(path_or_hub_id, SAFETENSORS_NAME, revision)
+    except FileNotFoundError:
+        try:
+            return resolve_file(path_or_hub_id, PYTORCH_NAME, revision)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{os.fspath(path_or_hub_id)} has neither {SAFETENSORS_NAME} nor {PYTORCH_NAME}"
+            ) from None
+
+
+def load_state_dict_file(path: str) -> dict[str, torch.Tensor]:
+    """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs)."""
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path} is not a loadable tensor-only checkpoint: {err}") from err
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} does not hold a flat state dict of tensors")
+    return state
+
+
+def match_prefix(
+    state: dict[str, torch.Tensor], model_keys: set[str], prefix: str
+) -> dict[str, torch.Tensor]:
+    """Add or strip `prefix.` so that an encoder-only checkpoint fits a head and a head's fits an encoder."""
+    dotted = prefix + "."
+    model_prefixed = any(k.startswith(dotted) for k in model_keys)
+    state_prefixed = any(k.startswith(dotted) for k in state)
+    if model_prefixed and not state_prefixed:
+        return {(dotted + k if dotted + k in model_keys else k): v for k, v in state.items()}
+    if state_prefixed and not model_prefixed:
+        return {(k[len(dotted) :] if k.startswith(dotted) else k): v for k, v in state.items()}
+    return state
+
+
+def _summarise(keys: list[str]) -> str:
+    """Short list of keys: groups of more than 3 keys under one top-level name become 'name.* (N tensors)'."""
+    groups = Counter(k.split(".")[0] for k in keys)
+    parts: list[str] = []
+    for top, count in groups.items():
+        if count > 3:
+            parts.append(f"{top}.* ({count} tensors)")
+        else:
+            parts.extend(k for k in keys if k.split(".")[0] == top)
+    return ", ".join(parts)
+
+
+def load_state_into(model: PIXELPreTrainedModel, state: dict[str, torch.Tensor], source: str) -> None:
+    """Copy `state` into `model`; one warning for missing/unused keys; ValueError on any shape mismatch."""
+    own = model.state_dict()
+    state = match_prefix(state, set(own), model.base_model_prefix)
+    state = {k: v for k, v in state.items() if k in own or not model.ignores_key(k)}
+    mismatched = [
+        f"{k}: checkpoint {list(v.shape)} vs model {list(own[k].shape)}"
+        for k, v in state.items()
+        if k in own and v.shape != own[k].shape
+    ]
+    if mismatched:
+        hint = ""
+        if any("pos" in m for m in mismatched):
+            hint = " (a different sequence length: pass max_seq_length=... or fix config image_size)"
+        raise ValueError(
+            f"cannot load {source} into {type(model).__name__}: shape mismatch for "
+            + "; ".join(mismatched)
+            + hint
+        )
+    missing = [k for k in own if k not in state]
+    unused = [k for k in state if k not in own]
+    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    if missing or unused:
+        lines = [f"Loaded {type(model).__name__} from {source}."]
+        if missing:
+            lines.append(f"Newly initialised (not in the checkpoint; train them): {_summarise(missing)}.")
+        if unused:
+            lines.append(f"Unused checkpoint weights (dropped): {_summarise(unused)}.")
+        logger.warning(" ".join(lines))
+
+
+def load_pretrained(
+    cls: type[PIXELPreTrainedModel],
+    path_or_hub_id: str | os.PathLike[str],
+    revision: str | None = None,
+    max_seq_length: int | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Build `cls` from a saved folder or Hub repo and load its weights; returns the model in eval mode.
+
+    kwargs naming parameters of `cls.__init__` (e.g. pooling_mode) go to the constructor, the others override
+    config fields. `max_seq_length` resizes the position embeddings (see `pixel.model.resize`).
+    """
+    parameters = inspect.signature(cls.__init__).parameters
+    constructor_kwargs = {
+        k: kwargs.pop(k) for k in list(kwargs) if k in parameters and k not in ("self", "config")
+    }
+    config = PIXELConfig.from_pretrained(path_or_hub_id, revision=revision, **kwargs)
+    weights = resolve_weights(path_or_hub_id, revision)
+    state = load_state_dict_file(weights)
+    if max_seq_length is not None:
+        state = resize_position_embeddings(state, max_seq_length)
+        config.image_size = [config.patch_size, config.patch_size * max_seq_length]
+    model = cls(config, **constructor_kwargs)
+    load_state_into(model, state, source=weights)
+    return model.eval()
+
+
+def _unshared(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Contiguous CPU tensors, cloning any that share storage with an earlier one (safetensors refuses aliases)."""
+    seen: set[int] = set()
+    out: dict[str, torch.Tensor] = {}
+    for key, tensor in state.items():
+        tensor = tensor.detach().cpu().contiguous()
+        pointer = tensor.untyped_storage().data_ptr()
+        out[key] = tensor.clone() if pointer in seen else tensor
+        seen.add(pointer)
+    return out
+
+
+def save_pretrained(model: PIXELPreTrainedModel, save_directory: str | os.PathLike[str]) -> None:
+    """Write config.json and model.safetensors into `save_directory`, each through a temp file + os.replace."""
+    from safetensors.torch import save_file
+
+    directory = os.fspath(save_directory)
+    os.makedirs(directory, exist_ok=True)
+    model.config.architectures = [type(model).__name__]
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SAFETENSORS_NAME)
+    os.close(fd)
+    try:
+        save_file(_unshared(model.state_dict()), tmp, metadata={"format": "pt"})
+        os.replace(tmp, os.path.join(directory, SAFETENSORS_NAME))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    model.config.save_pretrained(directory)

@@ -1,0 +1,220 @@
+"""Checkpoints that cannot be lost: atomic folders, resumable state, no pickled code.
+
+Folder ``<output_dir>/checkpoint-<step>/``:
+  config.json, model.safetensors  the model (``from_pretrained`` loads the folder; ``save_pretrained`` of the model)
+  text_renderer_config.json, font  the renderer (written by the task's ``save_extras``)
+  optimizer.safetensors            optimizer tensors; param groups (with parameter names) in its metadata
+  rng_state.safetensors            torch CPU/CUDA generator states, one set per rank
+  trainer_state.json               step, data position, scheduler, scaler, Python/NumPy RNG, metric history
+The folder is written under a temporary name and renamed when complete, so a killed process leaves either the
+previous checkpoints alone or a ``.tmp-*`` folder that resume ignores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
+TRAINER_STATE = "trainer_state.json"
+MODEL_WEIGHTS = "model.safetensors"
+OPTIMIZER_STATE = "optimizer.safetensors"
+RNG_STATE = "rng_state.safetensors"
+# Test hook: when set to a file path, save_checkpoint creates that file and sleeps in the middle of a save,
+# so a test can SIGKILL the process there.
+PAUSE_IN_SAVE_ENV = "PIXEL_TEST_PAUSE_IN_SAVE"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be resumed from (corrupt, incomplete or made for another model)."""
+
+
+def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
+    """Complete checkpoint folders of ``output_dir``, oldest step first (temporary folders are ignored)."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := CHECKPOINT_PATTERN.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(output_dir: str | os.PathLike) -> Path | None:
+    checkpoints = list_checkpoints(output_dir)
+    return checkpoints[-1] if checkpoints else None
+
+
+# ---------------------------------------------------------------------------------------------- saving
+
+def save_model_weights(model: nn.Module, directory: Path) -> None:
+    """config.json + model.safetensors through the model's own ``save_pretrained`` when it has one."""
+    if hasattr(model, "save_pretrained"):
+        model.save_pretrained(directory)
+        return
+    state = {name: tensor.detach().contiguous().cpu() for name, tensor in model.state_dict().items()}
+    save_file(state, str(directory / MODEL_WEIGHTS))
+
+
+def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Flatten ``optimizer.state_dict()`` to safetensors tensors + string metadata (param groups as JSON)."""
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{index}.{key}"] = value.detach().contiguous().cpu()
+            else:
+                scalars[f"{index}.{key}"] = value
+    metadata = {"param_groups": json.dumps(state["param_groups"]), "scalars": json.dumps(scalars)}
+    return tensors, metadata
+
+
+def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+                    trainer_state: dict[str, Any], rng_states: list[dict[str, torch.Tensor]],
+                    save_extras=None, keep_last: int | None = None) -> Path:
+    """Write ``checkpoint-<step>`` atomically and keep the newest ``keep_last`` (None = all). Returns the folder.
+
+    trainer_state: JSON-serialisable (step, data position, scheduler/scaler state, metric history).
+    rng_states: per rank, the tensors of ``capture_rng_state()``. save_extras(folder): renderer, pictures.
+    """
+    root = Path(output_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"checkpoint-{step}"
+    temporary = root / f".tmp-checkpoint-{step}-{os.getpid()}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    save_model_weights(model, temporary)
+    tensors, metadata = optimizer_to_tensors(optimizer)
+    save_file(tensors, str(temporary / OPTIMIZER_STATE), metadata=metadata)
+    pause_file = os.environ.get(PAUSE_IN_SAVE_ENV)
+    if pause_file:
+        Path(pause_file).write_text(str(temporary))
+        time.sleep(120)
+    rng_tensors = {f"rank{rank}.{name}": t for rank, states in enumerate(rng_states) for name, t in states.items()}
+    save_file(rng_tensors, str(temporary / RNG_STATE))
+    if save_extras is not None:
+        save_extras(temporary)
+    _write_json(temporary / TRAINER_STATE, trainer_state)
+    if final.exists():  # re-saving a step: swap, then delete the old copy
+        old = root / f".old-checkpoint-{step}-{os.getpid()}"
+        os.replace(final, old)
+        os.replace(temporary, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(temporary, final)
+    if keep_last is not None and keep_last > 0:
+        for stale in list_checkpoints(root)[:-keep_last]:
+            shutil.rmtree(stale, ignore_errors=True)
+    return final
+
+
+def _write_json(path: Path, data: Any) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+# ---------------------------------------------------------------------------------------------- RNG
+
+def capture_rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors: torch CPU + CUDA generator states, json: Python and NumPy global generator states)."""
+    tensors = {"torch_cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors["torch_cuda"] = torch.cuda.get_rng_state()
+    py_version, py_state, py_gauss = random.getstate()
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    json_state = {"python": [py_version, list(py_state), py_gauss],
+                  "numpy": [np_name, np_keys.tolist(), int(np_pos), int(np_has_gauss), float(np_gauss)]}
+    return tensors, json_state
+
+
+def restore_rng_state(tensors: dict[str, torch.Tensor], json_state: dict[str, Any]) -> None:
+    torch.set_rng_state(tensors["torch_cpu"])
+    if "torch_cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["torch_cuda"])
+    py_version, py_state, py_gauss = json_state["python"]
+    random.setstate((py_version, tuple(py_state), py_gauss))
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = json_state["numpy"]
+    np.random.set_state((np_name, np.asarray(np_keys, dtype=np.uint32), np_pos, np_has_gauss, np_gauss))
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file missing: {path} (incomplete checkpoint; resume from an older one)")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"corrupt checkpoint file {path}: {err}") from None
+
+
+def read_trainer_state(checkpoint: str | os.PathLike) -> dict[str, Any]:
+    path = Path(checkpoint) / TRAINER_STATE
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file missing: {path} (not a training checkpoint, or incomplete)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"corrupt checkpoint file {path}: {err}") from None
+
+
+def load_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> None:
+    """Load model.safetensors strictly into ``model``; any missing/extra/mis-shaped key is a CheckpointError."""
+    path = Path(checkpoint) / MODEL_WEIGHTS
+    state = _load_tensors(path)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [f"{k}: {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in expected.items()
+              if k in state and state[k].shape != v.shape]
+    if missing or unexpected or shapes:
+        raise CheckpointError(f"{path} does not fit this model (missing {missing[:5]}, unexpected "
+                              f"{unexpected[:5]}, shapes {shapes[:5]}); check the model settings of the run")
+    model.load_state_dict(state, strict=True)
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: str | os.PathLike) -> None:
+    path = Path(checkpoint) / OPTIMIZER_STATE
+    tensors = _load_tensors(path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        param_groups = json.loads(metadata["param_groups"])
+        scalars = json.loads(metadata.get("scalars", "{}"))
+    except (KeyError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"corrupt checkpoint file {path}: no readable param groups ({err})") from None
+    current = optimizer.state_dict()["param_groups"]
+    if [g.get("names") for g in param_groups] != [g.get("names") for g in current]:
+        raise CheckpointError(f"{path} was saved for other parameters than this model has; "
+                              "check the model settings of the run")
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in [*tensors.items(), *scalars.items()]:
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def load_rng_state(checkpoint: str | os.PathLike, rank: int) -> dict[str, torch.Tensor] | None:
+    """This rank's torch generator states, or None when the checkpoint was written by fewer ranks."""
+    tensors = _load_tensors(Path(checkpoint) / RNG_STATE)
+    prefix = f"rank{rank}."
+    mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return mine or None

@@ -1,0 +1,143 @@
+"""Config files (YAML) with command-line overrides for dataclass settings.
+
+Every field of the dataclass is a key; ``--key value`` overrides it; dict fields take dotted keys
+(``--model.hidden_size 64``). An unknown key is an error that lists the closest known keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def unknown_key_error(key: str, known: list[str], where: str) -> ValueError:
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known keys: {', '.join(sorted(known))}"
+    return ValueError(f"unknown config key {key!r} in {where}{hint}")
+
+
+def parse_overrides(arguments: list[str]) -> list[tuple[str, str]]:
+    """``["--a", "1", "--b=x"]`` -> ``[("a", "1"), ("b", "x")]``; a flag without a value means true."""
+    pairs: list[tuple[str, str]] = []
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if not argument.startswith("--") or len(argument) == 2:
+            raise ValueError(f"expected --KEY VALUE, got {argument!r}")
+        key = argument[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            index += 1
+        elif index + 1 < len(arguments) and not arguments[index + 1].startswith("--"):
+            value = arguments[index + 1]
+            index += 2
+        else:
+            value, index = "true", index + 1
+        pairs.append((key.replace("-", "_"), value))
+    return pairs
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check/convert a YAML or command-line value to the field type (strings from the command line are
+    parsed as YAML scalars/lists first, so "3", "1e-4", "true", "[a, b]" work)."""
+    if isinstance(value, str) and annotation is not str:
+        value = yaml.safe_load(value) if value.strip() else value
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        errors = []
+        for candidate in non_none:
+            try:
+                return _coerce(value, candidate, key)
+            except ValueError as err:
+                errors.append(str(err))
+        raise ValueError(errors[0])
+    if origin is list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"config key {key!r}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], key) if args else v for v in value]
+    if origin is dict or annotation is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"config key {key!r}: expected a mapping, got {value!r}")
+        return dict(value)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"config key {key!r}: expected true or false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValueError(f"config key {key!r}: expected an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ValueError(f"config key {key!r}: expected a number, got {value!r}")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise ValueError(f"config key {key!r}: expected a string, got {value!r}")
+    return value
+
+
+def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[tuple[str, str]] = ()) -> T:
+    """Build dataclass ``cls`` from defaults <- YAML file ``path`` <- ``overrides`` (key, value)."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as err:
+            raise ValueError(f"config file {path} is not valid YAML: {err}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"config file {path} must be a mapping of keys to values")
+        for key, value in data.items():
+            if key not in fields:
+                raise unknown_key_error(key, list(fields), str(path))
+            values[key] = _coerce(value, hints[key], key)
+    for key, value in overrides:
+        head, _, rest = key.partition(".")
+        if head not in fields:
+            raise unknown_key_error(key, list(fields), "the command line")
+        if rest:
+            if typing.get_origin(hints[head]) is not dict and hints[head] is not dict:
+                raise ValueError(f"config key {head!r} has no sub-keys (got --{key})")
+            base = values.get(head)
+            if base is None:
+                base = fields[head].default_factory() if fields[head].default_factory is not dataclasses.MISSING else {}
+            merged = dict(base)
+            merged[rest] = yaml.safe_load(value) if value.strip() else value
+            values[head] = merged
+        else:
+            values[head] = _coerce(value, hints[head], key)
+    return cls(**values)
+
+
+def save_config(config: Any, path: str | os.PathLike) -> None:
+    """Write a dataclass config as YAML (atomic), so that a run can be reproduced from its output folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(yaml.safe_dump(dataclasses.asdict(config), sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,228 @@
+"""Pretraining as one task of the trainer: settings, model/renderer construction, data, pictures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pixel.data.pretraining import PretrainingDataset, SpanMasker, to_model_inputs
+from pixel.data.text import TextSource
+from pixel.train.trainer import TrainerConfig
+
+NORM_PIX_EPS = 1e-6
+
+
+@dataclass
+class PretrainConfig(TrainerConfig):
+    """Everything a pretraining run needs; each field is a config-file key and a ``--key value`` option.
+
+    Data: train_files / validation_files (paths or globs of .txt, .jsonl, .parquet), or hf_dataset (optional
+    ``datasets`` package; validation then comes from hf_validation_split). Renderer: "pangocairo", "pygame" or a
+    renderer folder; font_file optional. Model: ``model`` holds PIXELConfig fields (hidden_size, ...); image
+    size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
+    is kept, the renderer too unless ``renderer`` is a folder).
+    """
+
+    train_files: list[str] = field(default_factory=list)
+    validation_files: list[str] = field(default_factory=list)
+    text_field: str = "text"
+    hf_dataset: str | None = None
+    hf_config: str | None = None
+    hf_split: str = "train"
+    hf_validation_split: str | None = None
+    on_bad_input: str = "skip"
+    min_patches: int = 22
+    validation_examples: int = 64
+    renderer: str = "pangocairo"
+    font_file: str | None = None
+    max_seq_length: int = 529
+    mask_ratio: float = 0.25
+    max_span_length: int = 6
+    cumulative_span_weights: list[float] = field(default_factory=lambda: [0.2, 0.4, 0.6, 0.8, 0.9, 1.0])
+    model: dict = field(default_factory=dict)
+    init_from: str | None = None
+    picture_text: str | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.train_files and not self.hf_dataset:
+            raise ValueError("no training text: set train_files (e.g. --train_files corpus.txt) or hf_dataset")
+        if self.on_bad_input not in ("skip", "error"):
+            raise ValueError(f"on_bad_input must be skip or error, got {self.on_bad_input!r}")
+        if not 0.0 < self.mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must be between 0 and 1, got {self.mask_ratio}")
+
+
+def build_renderer(config: PretrainConfig):
+    """The run's renderer: a folder (``renderer`` path, or the init_from folder's), else a fresh one."""
+    from pixel.render.base import load_renderer
+
+    options: dict[str, Any] = {"max_seq_length": config.max_seq_length}
+    if config.renderer not in ("pangocairo", "pygame"):
+        return load_renderer(config.renderer, **options)
+    if config.init_from and _has_renderer(config.init_from):
+        return load_renderer(config.init_from, backend=config.renderer, **options)
+    if config.font_file:
+        options["font_file"] = config.font_file
+    if config.renderer == "pygame":
+        from pixel.render.pygame import PyGameTextRenderer
+
+        return PyGameTextRenderer(**options)
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    return PangoCairoTextRenderer(**options)
+
+
+def _has_renderer(name_or_path: str) -> bool:
+    path = Path(name_or_path)
+    return not path.exists() or (path / "text_renderer_config.json").is_file()
+
+
+def build_model(config: PretrainConfig) -> nn.Module:
+    """PIXELForPreTraining from scratch (seeded by ``seed``) or from ``init_from`` with every weight kept."""
+    from pixel.model.config import PIXELConfig
+    from pixel.model.pixel import PIXELForPreTraining
+
+    image_size = [16, 16 * config.max_seq_length]
+    if config.init_from:
+        model = PIXELForPreTraining.from_pretrained(config.init_from)
+        if list(model.config.image_size) != image_size:
+            raise ValueError(f"init_from {config.init_from} has image_size {model.config.image_size} but "
+                             f"max_seq_length {config.max_seq_length} needs {image_size}; set max_seq_length")
+        return model
+    known = set(PIXELConfig().to_dict())
+    for key in config.model:
+        if key not in known:
+            from pixel.train.config import unknown_key_error
+
+            raise unknown_key_error(f"model.{key}", [f"model.{k}" for k in known], "the model settings")
+    settings = {"mask_ratio": config.mask_ratio, "norm_pix_loss": True, **config.model, "image_size": image_size}
+    torch.manual_seed(config.seed)
+    return PIXELForPreTraining(PIXELConfig(**settings))
+
+
+class PretrainingTask:
+    """Masked-patch reconstruction of rendered text (see pixel.train.trainer for the task interface)."""
+
+    def __init__(self, config: PretrainConfig, model: nn.Module, renderer, masker=None):
+        self.config, self.model, self.renderer = config, model, renderer
+        self.masker = masker or SpanMasker(renderer.max_seq_length, config.mask_ratio, config.max_span_length,
+                                           tuple(config.cumulative_span_weights))
+        self.train_source = self._source(config.train_files, config.hf_split)
+        self._eval_cache: list[dict[str, torch.Tensor]] | None = None
+
+    def _source(self, files: list[str], split: str | None) -> TextSource | None:
+        config = self.config
+        if files:
+            return TextSource(files=files, text_field=config.text_field, on_bad_input=config.on_bad_input)
+        if config.hf_dataset and split:
+            return TextSource(hf_dataset=config.hf_dataset, hf_config=config.hf_config, hf_split=split,
+                              text_field=config.text_field, on_bad_input=config.on_bad_input)
+        return None
+
+    def train_dataset(self, rank: int, world_size: int, start_batch: int) -> PretrainingDataset:
+        return PretrainingDataset(self.train_source, self.renderer, self.config.batch_size, seed=self.config.seed,
+                                  rank=rank, world_size=world_size, start_batch=start_batch, repeat=True,
+                                  min_patches=self.config.min_patches, masker=self.masker)
+
+    def eval_batches(self) -> list[dict[str, torch.Tensor]] | None:
+        """Rendered once and kept: the first validation_examples packed examples, masks fixed by the seed."""
+        if self._eval_cache is None:
+            source = self._source(self.config.validation_files, self.config.hf_validation_split)
+            if source is None or self.config.validation_examples <= 0:
+                return None
+            dataset = PretrainingDataset(source, self.renderer, self.config.batch_size, seed=self.config.seed + 1,
+                                         repeat=False, min_patches=self.config.min_patches, masker=self.masker)
+            batches, count = [], 0
+            for batch in dataset:
+                batches.append(batch)
+                count += len(batch["example_index"])
+                if count >= self.config.validation_examples:
+                    break
+            self._eval_cache = batches
+        return self._eval_cache
+
+    def model_inputs(self, batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+        return to_model_inputs(batch, device)
+
+    def count(self, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
+        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
+
+    def flops_per_example(self) -> float | None:
+        """~6 x parameters x tokens they see (forward 2, backward 4): the encoder sees CLS + kept patches, the
+        decoder CLS + all patches; plus attention score/value matmuls."""
+        model = self.model
+        config = getattr(model, "config", None)
+        num_patches = self.renderer.max_seq_length
+        if config is None or not hasattr(model, "vit") or not hasattr(model, "decoder"):
+            params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            return 6.0 * params * num_patches
+        kept = 1 + int(num_patches * (1 - self.config.mask_ratio))
+        encoder = sum(p.numel() for p in model.vit.parameters() if p.requires_grad)
+        decoder = sum(p.numel() for p in model.decoder.parameters() if p.requires_grad)
+        attention = 12 * (config.num_hidden_layers * kept**2 * config.hidden_size
+                          + config.decoder_num_hidden_layers * (num_patches + 1) ** 2 * config.decoder_hidden_size)
+        return 6.0 * (encoder * kept + decoder * (num_patches + 1)) + attention
+
+    def save_extras(self, folder: Path, model: nn.Module, history: dict[str, list]) -> None:
+        """Renderer folder (config + font) and two pictures: reconstruction.png and loss_curve.png."""
+        if hasattr(self.renderer, "save_pretrained"):
+            self.renderer.save_pretrained(folder)
+        try:
+            from pixel import viz
+        except ImportError:
+            return
+        if history.get("steps"):
+            val = (history["val_steps"], history["val_loss"]) if history.get("val_steps") else None
+            viz.loss_curve_figure(history["steps"], history["loss"], val=val).save(folder / "loss_curve.png")
+        if hasattr(model, "config"):  # a PIXEL model (tests also train stand-in modules)
+            self._reconstruction_picture(model, viz).save(folder / "reconstruction.png")
+
+    def _reconstruction_picture(self, model: nn.Module, viz):
+        batches = self.eval_batches()
+        if batches:
+            batch = {k: v[:1] for k, v in batches[0].items()}
+        else:
+            text = self.config.picture_text or "PIXEL reads text rendered as images."
+            dataset = PretrainingDataset(TextSource(texts=[text]), self.renderer, 1, seed=self.config.seed,
+                                         repeat=False, masker=self.masker)
+            batch = next(iter(dataset))
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            inputs = to_model_inputs(batch, device)
+            output = model(**inputs)
+        model.train(was_training)
+        return viz.reconstruction_figure(inputs["pixel_values"][0].cpu(), output.mask[0].cpu(),
+                                         inputs["attention_mask"][0].cpu(), output.logits[0].float().cpu(),
+                                         caption=f"loss {float(output.loss):.4f}")
+
+
+def zero_prediction_loss(batches: list[dict[str, torch.Tensor]]) -> float:
+    """Loss of predicting 0 for every masked patch (norm-pix targets): the baseline a model must beat.
+
+    Per patch the target is (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3 values, so its MSE
+    against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank ones. Averaged like the
+    model's loss (over masked, attended patches of a batch), then over batches weighted by their size, as the
+    trainer's validation loss.
+    """
+    total, weight = 0.0, 0
+    for batch in batches:
+        images = batch["pixel_values"].double() / 255.0
+        if images.ndim == 3:  # grey strips become three equal channels, as the model input
+            images = images.unsqueeze(-1).expand(-1, -1, -1, 3)
+        b, h, w, c = images.shape
+        patches = images.reshape(b, h, w // h, h, c).permute(0, 2, 1, 3, 4).reshape(b, w // h, -1)
+        variance = patches.var(dim=-1, unbiased=True)
+        per_patch = variance * (patches.shape[-1] - 1) / patches.shape[-1] / (variance + NORM_PIX_EPS)
+        counted = batch["patch_mask"].double() * batch["attention_mask"].double()
+        if counted.sum() > 0:
+            total += float((per_patch * counted).sum() / counted.sum()) * b
+            weight += b
+    return total / weight if weight else math.nan

@@ -1,0 +1,302 @@
+"""The one training loop of pixel-lm (pretraining and fine-tuning).
+
+The trainer knows nothing about tasks. A task object provides:
+  model                                   nn.Module whose forward(**inputs) returns an object with ``.loss``
+  train_dataset(rank, world_size, start_batch) -> IterableDataset of ready micro-batches, endless,
+                                          resumable at micro-batch ``start_batch`` (of the whole job)
+  eval_batches() -> iterable of batches or None
+  model_inputs(batch, device) -> dict     moves a batch to the device (uint8 images become float there)
+  count(batch) -> (examples, patches)     for throughput
+  flops_per_example() -> float | None     model FLOPs of one training example (forward + backward), for MFU
+  save_extras(folder, model, history)     renderer folder, pictures, labels ... (called on rank 0 in each save)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from pixel.train import checkpoint as ckpt
+from pixel.train.distributed import all_reduce_mean, barrier, init_distributed
+from pixel.train.metrics import MetricsLogger, device_peak_flops
+from pixel.train.optim import build_optimizer
+from pixel.train.schedule import WarmupCosineSchedule
+
+
+@dataclass
+class TrainerConfig:
+    """Settings of the training loop. batch_size is per device and micro-step: the global batch is
+    batch_size * grad_accum_steps * world_size."""
+
+    output_dir: str = "runs/pixel"
+    max_steps: int = 1000
+    batch_size: int = 8
+    grad_accum_steps: int = 1
+    learning_rate: float = 1.5e-4
+    min_lr: float = 1e-5
+    warmup_steps: int = 50
+    weight_decay: float = 0.05
+    adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    adam_eps: float = 1e-8
+    max_grad_norm: float = 1.0
+    precision: str = "fp32"
+    compile: bool = False
+    num_workers: int = 0
+    seed: int = 42
+    log_every: int = 10
+    eval_every: int = 0
+    save_every: int = 500
+    keep_last: int = 3
+    device: str = "auto"
+    distributed: str = "ddp"
+    peak_tflops: float | None = None
+    progress: bool = True
+    tensorboard: bool = True
+
+    def validate(self) -> None:
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.distributed not in ("ddp", "fsdp"):
+            raise ValueError(f"distributed must be ddp or fsdp, got {self.distributed!r}")
+        for name in ("max_steps", "batch_size", "grad_accum_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_workers < 0 or self.warmup_steps < 0:
+            raise ValueError("num_workers and warmup_steps must be >= 0")
+
+
+class Trainer:
+    def __init__(self, task, config: TrainerConfig):
+        config.validate()
+        self.task, self.config = task, config
+        self.context, self.device = init_distributed(config.device)
+        # Dropout differs per rank; resume() replaces this state with the saved one.
+        torch.manual_seed(config.seed + self.context.rank)
+        self.output_dir = Path(config.output_dir)
+        self.model: nn.Module = task.model.to(self.device)
+        self.optimizer = build_optimizer(self.model, config.learning_rate, config.weight_decay, config.adam_betas,
+                                         config.adam_eps)
+        self.scheduler = WarmupCosineSchedule(self.optimizer, config.learning_rate, config.warmup_steps,
+                                              config.max_steps, config.min_lr)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.step = 0
+        self.examples_consumed = 0
+        self.history: dict[str, list] = {"steps": [], "loss": [], "val_steps": [], "val_loss": []}
+        self.metrics = MetricsLogger(self.output_dir, self.context.is_main, config.tensorboard)
+
+    # ------------------------------------------------------------------------------------------ set-up
+
+    @property
+    def global_micro_batch(self) -> int:
+        return self.config.batch_size * self.context.world_size
+
+    def resume(self, checkpoint: str | Path) -> None:
+        """Restore model, optimizer, scheduler, scaler, RNG and data position from a checkpoint folder."""
+        checkpoint = Path(checkpoint)
+        state = ckpt.read_trainer_state(checkpoint)
+        try:
+            step, examples = int(state["step"]), int(state["examples_consumed"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ckpt.CheckpointError(f"corrupt checkpoint file {checkpoint / ckpt.TRAINER_STATE}: {err}") from None
+        if examples % self.global_micro_batch:
+            raise ckpt.CheckpointError(
+                f"{checkpoint}: {examples} examples were consumed, not a multiple of this run's batch_size x "
+                f"world_size = {self.global_micro_batch}; resume with the batch size of the original run")
+        ckpt.load_model_weights(self.model, checkpoint)
+        ckpt.load_optimizer_state(self.optimizer, checkpoint)
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        rng = ckpt.load_rng_state(checkpoint, self.context.rank)
+        if rng is not None:
+            ckpt.restore_rng_state(rng, state["rng"])
+        self.step, self.examples_consumed = step, examples
+        self.history = state.get("history", self.history)
+        self.metrics.truncate_after(step)
+
+    def _wrap_model(self) -> nn.Module:
+        model = self.model
+        if self.context.enabled:
+            if self.config.distributed == "fsdp":
+                from torch.distributed.fsdp import FullyShardedDataParallel
+
+                model = FullyShardedDataParallel(model, use_orig_params=True,
+                                                 device_id=self.device if self.device.type == "cuda" else None)
+            else:
+                from torch.nn.parallel import DistributedDataParallel
+
+                model = DistributedDataParallel(
+                    model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if self.config.compile:
+            model = torch.compile(model)
+        return model
+
+    def _autocast(self):
+        if self.config.precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.config.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _loader(self) -> DataLoader:
+        dataset = self.task.train_dataset(self.context.rank, self.context.world_size,
+                                          self.examples_consumed // self.global_micro_batch)
+        workers = self.config.num_workers
+        # Own generator: creating the loader must not draw from the global RNG (resume would then differ).
+        generator = torch.Generator().manual_seed(self.config.seed)
+        return DataLoader(dataset, batch_size=None, num_workers=workers, pin_memory=self.device.type == "cuda",
+                          prefetch_factor=4 if workers else None, generator=generator)
+
+    # ------------------------------------------------------------------------------------------ loop
+
+    def train(self) -> dict[str, Any]:
+        """Run until max_steps; returns the last logged metrics."""
+        config, context = self.config, self.context
+        model = self._wrap_model()
+        model.train()
+        batches = iter(self._loader())
+        peak = device_peak_flops(self.device, config.peak_tflops)
+        flops_per_example = self.task.flops_per_example()
+        progress = _progress_bar(config.max_steps, self.step, enabled=config.progress and context.is_main)
+        window = _Window()
+        last: dict[str, Any] = {}
+        while self.step < config.max_steps:
+            loss_sum = 0.0
+            for micro in range(config.grad_accum_steps):
+                started = time.perf_counter()
+                batch = next(batches)
+                window.data_wait += time.perf_counter() - started
+                examples, patches = self.task.count(batch)
+                window.examples += examples
+                window.patches += patches
+                inputs = self.task.model_inputs(batch, self.device)
+                last_micro = micro == config.grad_accum_steps - 1
+                sync = model.no_sync() if context.enabled and not last_micro and hasattr(model, "no_sync") \
+                    else contextlib.nullcontext()
+                with sync:
+                    with self._autocast():
+                        loss = model(**inputs).loss / config.grad_accum_steps
+                    self.scaler.scale(loss).backward()
+                loss_sum += loss.item()
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = _clip(model, config.max_grad_norm)
+            lr = self.scheduler.lr()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scheduler.step()
+            self.step += 1
+            self.examples_consumed += config.grad_accum_steps * self.global_micro_batch
+            loss_value, grad_value = all_reduce_mean([loss_sum, grad_norm], context, self.device)
+            if not math.isfinite(loss_value) and config.precision != "fp16":
+                raise RuntimeError(f"loss became {loss_value} at step {self.step}; lower the learning rate or "
+                                   "check the data (try precision fp32)")
+            self.history["steps"].append(self.step)
+            self.history["loss"].append(loss_value)
+            window.steps += 1
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss_value:.4f}", lr=f"{lr:.2e}")
+            is_last = self.step == config.max_steps
+            if self.step % config.log_every == 0 or is_last:
+                last = self._log(window, loss_value, lr, grad_value, flops_per_example, peak)
+                window = _Window()
+            if (config.eval_every and self.step % config.eval_every == 0) or is_last:
+                val_loss = self.evaluate(model)
+                if val_loss is not None:
+                    last["val_loss"] = val_loss
+            if (config.save_every and self.step % config.save_every == 0) or is_last:
+                self.save()
+        progress.close()
+        self.metrics.close()
+        return last
+
+    def _log(self, window: _Window, loss: float, lr: float, grad_norm: float, flops_per_example, peak) -> dict:
+        seconds = max(time.perf_counter() - window.started, 1e-9)
+        examples, patches = all_reduce_mean([window.examples, window.patches], self.context, self.device)
+        scale = self.context.world_size
+        record = {"step": self.step, "loss": loss, "lr": lr, "grad_norm": grad_norm,
+                  "strips_per_s": examples * scale / seconds, "patches_per_s": patches * scale / seconds,
+                  "data_wait_share": window.data_wait / seconds, "examples_consumed": self.examples_consumed}
+        if flops_per_example and peak:
+            record["mfu"] = flops_per_example * examples / seconds / peak
+        self.metrics.log(record)
+        return record
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module | None = None) -> float | None:
+        """Mean loss over the task's validation batches (all ranks compute it; rank 0 logs it)."""
+        batches = self.task.eval_batches()
+        if batches is None:
+            return None
+        model = model or self.model
+        was_training = model.training
+        model.eval()
+        total, weight = 0.0, 0
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            for batch in batches:
+                with self._autocast():
+                    loss = model(**self.task.model_inputs(batch, self.device)).loss
+                examples, _ = self.task.count(batch)
+                total += loss.item() * examples
+                weight += examples
+        model.train(was_training)
+        if weight == 0:
+            return None
+        value = total / weight
+        self.history["val_steps"].append(self.step)
+        self.history["val_loss"].append(value)
+        self.metrics.log({"step": self.step, "val_loss": value})
+        return value
+
+    def save(self) -> Path | None:
+        """Checkpoint of the current step (rank 0 writes; every rank contributes its RNG state)."""
+        rng_tensors, rng_json = ckpt.capture_rng_state()
+        rng_all = [rng_tensors]
+        if self.context.enabled:
+            import torch.distributed as dist
+
+            rng_all = [None] * self.context.world_size
+            dist.all_gather_object(rng_all, rng_tensors)
+        folder = None
+        if self.context.is_main:
+            state = {"step": self.step, "examples_consumed": self.examples_consumed,
+                     "scheduler": self.scheduler.state_dict(),
+                     "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+                     "rng": rng_json, "history": self.history, "world_size": self.context.world_size,
+                     "trainer_config": asdict(self.config)}
+            model = self.model
+            folder = ckpt.save_checkpoint(
+                self.output_dir, self.step, model, self.optimizer, state, rng_all,
+                save_extras=lambda path: self.task.save_extras(path, model, self.history),
+                keep_last=self.config.keep_last)
+        barrier(self.context)
+        return folder
+
+
+@dataclass
+class _Window:
+    started: float = field(default_factory=time.perf_counter)
+    steps: int = 0
+    examples: int = 0
+    patches: int = 0
+    data_wait: float = 0.0
+
+
+def _clip(model: nn.Module, max_norm: float) -> float:
+    if hasattr(model, "clip_grad_norm_"):  # FSDP computes the norm over all shards
+        return float(model.clip_grad_norm_(max_norm))
+    params = [p for p in model.parameters() if p.grad is not None]
+    return float(torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf")))
+
+
+def _progress_bar(total: int, initial: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, desc="train", unit="step", dynamic_ncols=True)

@@ -1,0 +1,96 @@
+"""`pixel reconstruct` end to end on a tiny pretraining checkpoint written by the test."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+import torch
+from PIL import Image
+
+from pixel.cli.main import main
+from pixel.model.config import PIXELConfig
+from pixel.model.pixel import PIXELForPreTraining
+from pixel.render.base import DEFAULT_FONT_FILE
+
+TINY = {
+    "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+    "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
+    "decoder_intermediate_size": 64,
+}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-pixel")
+    PIXELForPreTraining(PIXELConfig(**TINY)).save_pretrained(folder)
+    return folder
+
+
+def _loss(stdout: str) -> float:
+    match = re.search(r"reconstruction loss: (\S+)", stdout)
+    assert match, stdout
+    return float(match.group(1))
+
+
+def test_reconstruct_writes_a_png_and_prints_a_finite_loss(model_dir, tmp_path, capsys):
+    output = tmp_path / "recon.png"
+    code = main(["reconstruct", "Hello world, pixels!", "--model", str(model_dir), "-o", str(output),
+                 "--max-seq-length", "64", "--seed", "1"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert math.isfinite(_loss(stdout))
+    with Image.open(output) as image:
+        assert image.format == "PNG" and image.mode == "RGB" and image.width > 100
+    assert [p.name for p in tmp_path.iterdir()] == ["recon.png"]  # no temporary file left behind
+
+
+def test_reconstruct_uses_the_renderer_saved_with_the_model(model_dir, tmp_path, capsys):
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    folder = tmp_path / "with-renderer"
+    PIXELForPreTraining.from_pretrained(model_dir).save_pretrained(folder)
+    PangoCairoTextRenderer(font_file=str(DEFAULT_FONT_FILE), max_seq_length=64).save_pretrained(folder)
+    output = tmp_path / "recon.png"
+    code = main(["reconstruct", "Hello", "--model", str(folder), "-o", str(output), "--masking", "random",
+                 "--mask-ratio", "0.5"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert math.isfinite(_loss(stdout))
+    assert f"renderer: {folder}" in stdout
+    assert output.is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "{tmp}/no-such-model"], "model folder not found"),
+        ([], "--model is required"),
+        (["--model", "{model}", "--mask-ratio", "1.5"], "--mask-ratio"),
+        (["--model", "{model}", "-o", "{tmp}/recon.unknownext"], "unknown picture format"),
+        (["--model", "{model}", "-o", "{tmp}/missing-dir/recon.png"], "does not exist"),
+        (["--model", "{model}", "--renderer", "{tmp}/no-renderer"], "renderer folder not found"),
+    ],
+)
+def test_reconstruct_bad_arguments_are_clean_errors(model_dir, tmp_path, capsys, extra, message):
+    arguments = [a.format(tmp=tmp_path, model=model_dir) for a in extra]
+    code = main(["reconstruct", "Hello", *arguments])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert message in captured.err and "Traceback" not in captured.err
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path, capsys, monkeypatch):
+    import pixel.render.base as base
+
+    def unavailable(backend):
+        raise ImportError("libpangocairo-1.0.so.0: cannot open shared object file")
+
+    monkeypatch.setattr(base, "renderer_class", unavailable)
+    code = main(["reconstruct", "Hello", "--model", str(model_dir), "-o", str(tmp_path / "r.png")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "apt-get install" in err and "pangocairocffi" in err

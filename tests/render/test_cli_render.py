@@ -1,0 +1,104 @@
+"""`pixel render` and `pixel demo` command lines."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixel.cli.main import main
+from pixel.render.base import DEFAULT_FONT_FILE
+from pixel.render.pygame import PyGameTextRenderer
+
+
+def read_png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_render_writes_the_strip_cropped_after_the_end_patch(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "hello.png"
+    assert main(["render", "Hello world!", "-o", str(out), "--renderer", "pygame"]) == 0
+
+    expected = PyGameTextRenderer(DEFAULT_FONT_FILE)("Hello world!")  # 5 text patches + end patch
+    image = read_png(out)
+    assert image.shape == (16, 6 * 16)
+    assert np.array_equal(image, expected.pixel_values[:, : 6 * 16])
+    assert "num_text_patches: 5" in capsys.readouterr().out
+
+
+def test_render_reads_stdin_and_keeps_the_full_strip(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Hello world!\n"))
+    out = tmp_path / "stdin.png"
+    args = ["render", "-o", str(out), "--renderer", "pygame", "--full", "--max-seq-length", "32"]
+    assert main(args) == 0
+    image = read_png(out)
+    assert image.shape == (16, 512)
+    expected = PyGameTextRenderer(DEFAULT_FONT_FILE, max_seq_length=32)("Hello world!")
+    assert np.array_equal(image, expected.pixel_values)
+    assert "num_text_patches: 5" in capsys.readouterr().out
+
+
+def test_render_words_with_grid_and_rgb(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "words.png"
+    assert main(["render", "one two  three", "--words", "--show-grid", "--rgb", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    num_text_patches = int(printed.split("num_text_patches: ")[1].split()[0])
+    image = read_png(out)
+    assert image.shape == (64, (num_text_patches + 1) * 64, 3)
+    assert "word_starts: [0," in printed
+    # The end patch is black inside its red frame.
+    end = num_text_patches * 64
+    assert (image[8:56, end + 8 : end + 56] == 0).all()
+    assert tuple(image[0, end + 10]) == (230, 40, 40)
+
+
+def test_render_pair_uses_two_separators(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "pair.png"
+    assert main(["render", "Question?", "--pair", "Answer.", "--renderer", "pygame", "-o", str(out)]) == 0
+    image = read_png(out)
+    expected = PyGameTextRenderer(DEFAULT_FONT_FILE)(("Question?", "Answer."))
+    assert image.shape[1] == (expected.sep_patches[1] + 1) * 16
+    assert (image[:, expected.sep_patches[0] * 16 : expected.sep_patches[0] * 16 + 16] == 0).all()
+
+
+def test_render_reports_unrenderable_characters(tmp_path: Path, capsys) -> None:
+    assert main(["render", "a 中", "--renderer", "pygame", "-o", str(tmp_path / "box.png")]) == 0
+    assert "unrenderable characters (drawn as boxes): U+4E2D 中" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--font", "/no/such/font.ttf"], "/no/such/font.ttf"),
+        (["--words", "--pair", "b"], "exclude each other"),
+    ],
+)
+def test_render_errors_cleanly(tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    out = tmp_path / "x.png"
+    assert main(["render", "text", "-o", str(out), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pixel render: error:") and message in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_render_into_a_missing_folder_errors_cleanly(tmp_path: Path, capsys) -> None:
+    assert main(["render", "text", "-o", str(tmp_path / "missing" / "x.png"), "--renderer", "pygame"]) == 1
+    assert "output folder does not exist" in capsys.readouterr().err
+
+
+def test_demo_writes_one_picture_per_sample_and_an_overview(tmp_path: Path, capsys) -> None:
+    from pixel.cli.demo import SAMPLES
+
+    assert main(["demo", "--output-dir", str(tmp_path / "demo"), "--scale", "2"]) == 0
+    written = sorted(path.name for path in (tmp_path / "demo").iterdir())
+    assert written == sorted([f"{name}.png" for name in SAMPLES] + ["overview.png"])
+    english = read_png(tmp_path / "demo" / "english.png")
+    assert english.shape[0] == 32 and english.shape[1] % 32 == 0 and english.ndim == 3
+    overview = read_png(tmp_path / "demo" / "overview.png")
+    assert overview.shape[0] > 32 * len(SAMPLES)
+    printed = capsys.readouterr().out
+    assert printed.count("wrote ") == len(SAMPLES) + 1
