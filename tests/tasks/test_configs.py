@@ -25,7 +25,7 @@ def test_recipe_matches_the_original(task):
     length, batch, learning_rate, steps = RECIPES[task]
     assert config["task"] == task
     assert config["max_seq_length"] == length
-    assert config["batch_size"] * config["gradient_accumulation_steps"] == batch
+    assert config["batch_size"] * config["grad_accum_steps"] == batch
     assert config["learning_rate"] == pytest.approx(learning_rate)
     assert config["max_steps"] == steps
     assert (config["warmup_steps"], config["dropout_prob"], config["early_stopping_patience"]) == (
