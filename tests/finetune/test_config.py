@@ -45,3 +45,11 @@ def test_overrides_and_errors():
     with pytest.raises(ValueError, match="pooling_mode"):
         load_config(CONFIG_CLASSES["classification"], None,
                     [("model", "m"), ("train", "t"), ("pooling_mode", "avg"), ("validation", "v")]).validate()
+
+
+def test_exponent_without_dot_is_a_number():
+    """YAML 1.1 reads 3e-5 as a string; --learning_rate 3e-5 must still work (and in a config file too)."""
+    config = load_config(CONFIG_CLASSES["pos"], None, [("learning_rate", "3e-5")])
+    assert config.learning_rate == 3e-5
+    with pytest.raises(ValueError, match="expected a number"):
+        load_config(CONFIG_CLASSES["pos"], None, [("learning_rate", "fast")])
