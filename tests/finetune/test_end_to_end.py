@@ -77,7 +77,7 @@ def _check_prediction(task: str, case: str, text: str, records: list[dict], conf
         first = records[0]
         assert len(first["labels"]) == len(first["words"]) and set(first["labels"]) <= labels
         assert all(0 < p <= 1 for p in first["probabilities"])
-        assert text.splitlines()[0].split() == [f"{w}/{t}" for w, t in zip(first["words"], first["labels"])]
+        assert text.splitlines()[0].split() == [f"{w}/{t}" for w, t in zip(first["words"], first["labels"], strict=True)]
     elif task == "parsing":
         rows = [line.split("\t") for line in text.splitlines()]
         assert [r[1] for r in rows] == ["The", "cat", "sleeps", "."] and all(len(r) == 10 for r in rows)
