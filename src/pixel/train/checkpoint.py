@@ -66,27 +66,52 @@ def save_model_weights(model: nn.Module, directory: Path) -> None:
     save_file(state, str(directory / MODEL_WEIGHTS))
 
 
-def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Flatten ``optimizer.state_dict()`` to safetensors tensors + string metadata (param groups as JSON)."""
-    state = optimizer.state_dict()
+def _named_groups(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[list[tuple[str, torch.Tensor]]]:
+    """(name, parameter) per param group: names recorded by build_optimizer, else looked up in the model."""
+    names = getattr(optimizer, "param_names", None)
+    if names is None:
+        lookup = {id(p): n for n, p in model.named_parameters()}
+        names = [[lookup[id(p)] for p in group["params"]] for group in optimizer.param_groups]
+    return [list(zip(group_names, group["params"], strict=True))
+            for group_names, group in zip(names, optimizer.param_groups, strict=True)]
+
+
+def full_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The optimizer state with parameter names instead of indices (``state``: name -> values,
+    ``param_groups[i]["params"]``: names), so a checkpoint does not depend on parameter order."""
+    state: dict[str, dict[str, Any]] = {}
+    groups = []
+    for group, named in zip(optimizer.param_groups, _named_groups(model, optimizer), strict=True):
+        groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": [n for n, _ in named]})
+        for name, param in named:
+            values = optimizer.state.get(param)
+            if values:
+                state[name] = dict(values)
+    return {"state": state, "param_groups": groups}
+
+
+def optimizer_to_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Flatten an optimizer state dict ("<parameter name>.<state name>" keys) to safetensors tensors +
+    string metadata (param groups and non-tensor values as JSON)."""
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, Any] = {}
-    for index, values in state["state"].items():
+    for name, values in state["state"].items():
         for key, value in values.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"{index}.{key}"] = value.detach().contiguous().cpu()
+                tensors[f"{name}.{key}"] = value.detach().contiguous().cpu()
             else:
-                scalars[f"{index}.{key}"] = value
+                scalars[f"{name}.{key}"] = value
     metadata = {"param_groups": json.dumps(state["param_groups"]), "scalars": json.dumps(scalars)}
     return tensors, metadata
 
 
-def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, optimizer_state: dict[str, Any],
                     trainer_state: dict[str, Any], rng_states: list[dict[str, torch.Tensor]],
                     save_extras=None, keep_last: int | None = None) -> Path:
     """Write ``checkpoint-<step>`` atomically and keep the newest ``keep_last`` (None = all). Returns the folder.
 
-    trainer_state: JSON-serialisable (step, data position, scheduler/scaler state, metric history).
+    optimizer_state: ``full_optimizer_state(model, optimizer)``. trainer_state: JSON-serialisable (step, data position,
+    scheduler/scaler state, metric history).
     rng_states: per rank, the tensors of ``capture_rng_state()``. save_extras(folder): renderer, pictures.
     """
     root = Path(output_dir)
@@ -96,7 +121,7 @@ def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, 
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir()
     save_model_weights(model, temporary)
-    tensors, metadata = optimizer_to_tensors(optimizer)
+    tensors, metadata = optimizer_to_tensors(optimizer_state)
     save_file(tensors, str(temporary / OPTIMIZER_STATE), metadata=metadata)
     pause_file = os.environ.get(PAUSE_IN_SAVE_ENV)
     if pause_file:
@@ -189,7 +214,7 @@ def load_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> None:
     model.load_state_dict(state, strict=True)
 
 
-def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: str | os.PathLike) -> None:
+def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, checkpoint: str | os.PathLike) -> None:
     path = Path(checkpoint) / OPTIMIZER_STATE
     tensors = _load_tensors(path)
     try:
@@ -201,15 +226,26 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: str | os.
         scalars = json.loads(metadata.get("scalars", "{}"))
     except (KeyError, json.JSONDecodeError) as err:
         raise CheckpointError(f"corrupt checkpoint file {path}: no readable param groups ({err})") from None
-    current = optimizer.state_dict()["param_groups"]
-    if [g.get("names") for g in param_groups] != [g.get("names") for g in current]:
+    named = _named_groups(model, optimizer)
+    if [g.get("params") for g in param_groups] != [[n for n, _ in group] for group in named]:
         raise CheckpointError(f"{path} was saved for other parameters than this model has; "
                               "check the model settings of the run")
-    state: dict[int, dict[str, Any]] = {}
+    state: dict[str, dict[str, Any]] = {}
     for key, value in [*tensors.items(), *scalars.items()]:
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+        name, entry = key.rsplit(".", 1)
+        state.setdefault(name, {})[entry] = value
+    for group, saved, pairs in zip(optimizer.param_groups, param_groups, named, strict=True):
+        group.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"})
+        for name, param in pairs:
+            if name in state:
+                optimizer.state[param] = {k: _like(v, param) for k, v in state[name].items()}
+
+
+def _like(value: Any, param: torch.Tensor) -> Any:
+    """A saved optimizer value on the device of ``param`` (AdamW's scalar step counter stays on the CPU)."""
+    if not isinstance(value, torch.Tensor) or value.ndim == 0:
+        return value
+    return value.to(param.device)
 
 
 def load_rng_state(checkpoint: str | os.PathLike, rank: int) -> dict[str, torch.Tensor] | None:

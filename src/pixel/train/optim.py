@@ -38,7 +38,10 @@ def build_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.05, bet
     decay, no_decay = split_decay_parameters(model)
     params = dict(model.named_parameters())
     groups = [
-        {"params": [params[n] for n in decay], "weight_decay": weight_decay, "names": decay},
-        {"params": [params[n] for n in no_decay], "weight_decay": 0.0, "names": no_decay},
+        {"params": [params[n] for n in decay], "weight_decay": weight_decay},
+        {"params": [params[n] for n in no_decay], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=lr, betas=tuple(betas), eps=eps, fused=fused)
+    optimizer = torch.optim.AdamW(groups, lr=lr, betas=tuple(betas), eps=eps, fused=fused)
+    # Parameter names per group: checkpoints store optimizer state by name.
+    optimizer.param_names = [decay, no_decay]
+    return optimizer

@@ -62,7 +62,6 @@ class TrainerConfig:
     save_every: int = 500
     keep_last: int = 3
     device: str = "auto"
-    distributed: str = "ddp"
     peak_tflops: float | None = None
     progress: bool = True
     tensorboard: bool = True
@@ -73,8 +72,6 @@ class TrainerConfig:
     def validate(self) -> None:
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
-        if self.distributed not in ("ddp", "fsdp"):
-            raise ValueError(f"distributed must be ddp or fsdp, got {self.distributed!r}")
         for name in ("max_steps", "batch_size", "grad_accum_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -126,7 +123,7 @@ class Trainer:
                 f"{checkpoint}: {examples} examples were consumed, not a multiple of this run's batch_size x "
                 f"world_size = {self.global_micro_batch}; resume with the batch size of the original run")
         ckpt.load_model_weights(self.model, checkpoint)
-        ckpt.load_optimizer_state(self.optimizer, checkpoint)
+        ckpt.load_optimizer_state(self.model, self.optimizer, checkpoint)
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
@@ -140,16 +137,9 @@ class Trainer:
     def _wrap_model(self) -> nn.Module:
         model = self.model
         if self.context.enabled:
-            if self.config.distributed == "fsdp":
-                from torch.distributed.fsdp import FullyShardedDataParallel
+            from torch.nn.parallel import DistributedDataParallel
 
-                model = FullyShardedDataParallel(model, use_orig_params=True,
-                                                 device_id=self.device if self.device.type == "cuda" else None)
-            else:
-                from torch.nn.parallel import DistributedDataParallel
-
-                model = DistributedDataParallel(
-                    model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            model = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         if self.config.compile:
             model = torch.compile(model)
         return model
@@ -325,10 +315,9 @@ class Trainer:
                      "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                      "rng": rng_json, "history": self.history, "world_size": self.context.world_size,
                      "trainer_config": asdict(self.config)}
-            model = self.model
             folder = ckpt.save_checkpoint(
-                self.output_dir, self.step, model, self.optimizer, state, rng_all,
-                save_extras=lambda path: self.task.save_extras(path, model, self.history),
+                self.output_dir, self.step, self.model, ckpt.full_optimizer_state(self.model, self.optimizer),
+                state, rng_all, save_extras=lambda path: self.task.save_extras(path, self.model, self.history),
                 keep_last=self.config.keep_last)
         barrier(self.context)
         return folder
@@ -363,8 +352,6 @@ def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:
-    if hasattr(model, "clip_grad_norm_"):  # FSDP computes the norm over all shards
-        return float(model.clip_grad_norm_(max_norm))
     params = [p for p in model.parameters() if p.grad is not None]
     return float(torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf")))
 
