@@ -94,3 +94,27 @@ def test_classification_learns_ink_from_no_ink(tiny_pretrained, tmp_path, capsys
     assert main(["predict", "--model", str(out), "--device", "cpu", "WWWWWWWWW", "........."]) == 0
     labels = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert labels == ["dark", "light"]
+
+
+def test_resume_continues_the_run(tiny_pretrained, tmp_path, capsys):
+    data = TASK_DATA / "tiny_ner.txt"
+    out = tmp_path / "ner"
+    assert main(finetune_command("ner", tiny_pretrained, data, out, data, "--max_steps", "2")) == 0
+    assert main(finetune_command("ner", tiny_pretrained, data, out, data, "--max_steps", "4", "--resume")) == 0
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in logged if "loss" in m] == [1, 2, 3, 4]
+    assert json.loads((out / "results.json").read_text())["steps"] == 4
+
+
+def test_unseen_validation_labels_are_reported(tiny_pretrained, tmp_path, capsys):
+    """B-LOC/I-LOC only in validation: reported at the start, counted by evaluate, scored as misses."""
+    train = tmp_path / "train.txt"
+    train.write_text("EU B-ORG\nrejects O\n\nPeter B-PER\nBlackburn I-PER\n")
+    validation = tmp_path / "dev.txt"
+    validation.write_text("Peter B-PER\nin O\nNew B-LOC\nYork I-LOC\n")
+    out = tmp_path / "ner"
+    assert main(finetune_command("ner", tiny_pretrained, train, out, validation, "--max_steps", "2")) == 0
+    assert "2 labels never seen in training (B-LOC x1, I-LOC x1)" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(out), "--data", str(validation), "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert printed["unseen_labels"] == 2 and printed["recall"] <= 0.5  # the LOC entity cannot be found
