@@ -201,11 +201,13 @@ class FinetuningTask:
 
     def __init__(self, family: Family, config: Any, model: nn.Module, renderer: Any,
                  train_features: list[Feature], vocabulary: LabelVocabulary | None,
-                 validation_examples: list[Any] | None = None) -> None:
+                 validation_examples: list[Any] | None = None,
+                 validation_features: list[Feature] | None = None) -> None:
+        """validation_features: those of validation_examples when already built (else built on first use)."""
         self.family, self.config, self.model, self.renderer = family, config, model, renderer
         self.train_features, self.vocabulary = train_features, vocabulary
         self.validation_examples = validation_examples
-        self._validation_features: list[Feature] | None = None
+        self._validation_features = validation_features
 
     def train_dataset(self, rank: int, world_size: int, start_batch: int) -> FeatureStream:
         return FeatureStream(self.train_features, self.config.batch_size, self.config.seed, rank, world_size,

@@ -50,13 +50,15 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
 
     train_features, _ = build_features(family, train_examples, renderer, vocabulary)
     usable = [f for f in train_features if family.has_targets(f)]
-    task = FinetuningTask(family, config, model, renderer, usable, vocabulary, validation_examples)
+    validation_features, unseen = None, None
+    if validation_examples:
+        validation_features, unseen = build_features(family, validation_examples, renderer, vocabulary)
+    task = FinetuningTask(family, config, model, renderer, usable, vocabulary, validation_examples,
+                          validation_features)
     trainer = Trainer(task, config)
     main = trainer.context.is_main
-    if validation_examples:
-        task._validation_features, unseen = build_features(family, validation_examples, renderer, vocabulary)
-        if main and vocabulary is not None:
-            _say(f"pixel finetune: {describe_unseen(unseen, 'validation')}")
+    if main and unseen is not None and vocabulary is not None:
+        _say(f"pixel finetune: {describe_unseen(unseen, 'validation')}")
     if main:
         for line in (report, report_validation):
             if line:
