@@ -120,3 +120,16 @@ def test_python_iterables(tmp_path):
         TextSource(texts=iter(["x"]))
     with pytest.raises(ValueError, match="exactly one"):
         TextSource()
+
+
+def test_skipped_lines_are_reported_after_the_first_pass(tmp_path, capsys):
+    from toy import StubMasker, StubRenderer
+
+    from pixel.data.pretraining import PretrainingDataset
+
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"a good line of text here\n\xff\xfe\nanother good line of text\n")
+    dataset = PretrainingDataset(TextSource(files=[str(path)]), StubRenderer(16), 1, masker=StubMasker(16),
+                                 repeat=False)
+    assert len(list(dataset)) == 1
+    assert "1 bad lines skipped" in capsys.readouterr().err

@@ -61,6 +61,4 @@ def run(args: argparse.Namespace) -> int:
     if trainer.context.is_main:
         shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in result.items()}
         print(f"pixel pretrain: done at step {trainer.step}: {shown}")
-        if task.train_source is not None and task.train_source.report.skipped_lines:
-            print(f"pixel pretrain: input report (main process): {task.train_source.report.summary()}")
     return 0

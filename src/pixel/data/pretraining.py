@@ -15,6 +15,7 @@ ranks, workers or resumption.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -84,6 +85,7 @@ class PretrainingDataset(IterableDataset):
         ppp = self.renderer.pixels_per_patch
         width_fn = renderer_width_fn(self.renderer)
         max_width = ppp * self.num_patches - PACKING_SLACK_PIXELS
+        epoch = 0
         while True:
             count = 0
             lines = iter(self.source)
@@ -93,8 +95,18 @@ class PretrainingDataset(IterableDataset):
             if count == 0:
                 raise ValueError(f"empty corpus: no example of >= {self.min_patches} patches in "
                                  f"{self.source.describe()} ({self.source.report.summary()})")
+            if epoch == 0:
+                self._report_first_epoch()
+            epoch += 1
             if not self.repeat:
                 return
+
+    def _report_first_epoch(self) -> None:
+        """After one pass over the text, say what was skipped or split (once per job: rank 0, first worker)."""
+        report = self.source.report
+        info = get_worker_info()
+        if self.rank == 0 and (info is None or info.id == 0) and (report.skipped_lines or report.empty_files):
+            print(f"pixel: input of {self.source.describe()}: {report.summary()}", file=sys.stderr, flush=True)
 
     def render_example(self, index: int, text: str) -> dict[str, Any]:
         encoding = self.renderer(text)

@@ -6,7 +6,6 @@ Every field of the dataclass is a key; ``--key value`` overrides it; dict fields
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import os
@@ -86,9 +85,11 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             return int(value)
         raise ValueError(f"config key {key!r}: expected an integer, got {value!r}")
     if annotation is float:
-        if isinstance(value, str):  # YAML reads "3e-5" (no dot) as a string
-            with contextlib.suppress(ValueError):
-                value = float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         raise ValueError(f"config key {key!r}: expected a number, got {value!r}")

@@ -116,20 +116,22 @@ class Trainer:
         state = ckpt.read_trainer_state(checkpoint)
         try:
             step, examples = int(state["step"]), int(state["examples_consumed"])
+            scheduler_state, rng_json = state["scheduler"], state["rng"]
         except (KeyError, TypeError, ValueError) as err:
-            raise ckpt.CheckpointError(f"corrupt checkpoint file {checkpoint / ckpt.TRAINER_STATE}: {err}") from None
+            raise ckpt.CheckpointError(f"corrupt checkpoint file {checkpoint / ckpt.TRAINER_STATE}: "
+                                       f"bad or missing entry {err}") from None
         if examples % self.global_micro_batch:
             raise ckpt.CheckpointError(
                 f"{checkpoint}: {examples} examples were consumed, not a multiple of this run's batch_size x "
                 f"world_size = {self.global_micro_batch}; resume with the batch size of the original run")
         ckpt.load_model_weights(self.model, checkpoint)
         ckpt.load_optimizer_state(self.model, self.optimizer, checkpoint)
-        self.scheduler.load_state_dict(state["scheduler"])
+        self.scheduler.load_state_dict(scheduler_state)
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         rng = ckpt.load_rng_state(checkpoint, self.context.rank)
         if rng is not None:
-            ckpt.restore_rng_state(rng, state["rng"])
+            ckpt.restore_rng_state(rng, rng_json)
         self.step, self.examples_consumed = step, examples
         self.history = state.get("history", self.history)
         self.metrics.truncate_after(step)

@@ -1,0 +1,46 @@
+"""Validation loss of a pretrained model next to the loss of predicting zeros for every masked patch,
+on the same validation strips and masks as the training run's validation.
+
+Usage: python evaluate.py MODEL_DIR RUN_CONFIG.yaml VALIDATION_FILE [--examples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from pixel.model.pixel import PIXELForPreTraining
+from pixel.render.base import load_renderer
+from pixel.train.config import load_config
+from pixel.train.pretraining import PretrainConfig, PretrainingTask, zero_prediction_loss
+from pixel.train.trainer import Trainer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model")
+    parser.add_argument("config")
+    parser.add_argument("validation_file")
+    parser.add_argument("--examples", type=int, default=None)
+    args = parser.parse_args()
+    overrides = [("validation_files", f"[{args.validation_file}]"), ("progress", "false"),
+                 ("tensorboard", "false"), ("device", "cpu"), ("output_dir", "/tmp/pixel-evaluate")]
+    if args.examples:
+        overrides.append(("validation_examples", str(args.examples)))
+    config = load_config(PretrainConfig, args.config, overrides)
+    model = PIXELForPreTraining.from_pretrained(args.model)
+    task = PretrainingTask(config, model, load_renderer(args.model))
+    batches = task.eval_batches()
+    trainer = Trainer(task, config)
+    with torch.no_grad():
+        val_loss = trainer.evaluate()
+    zero = zero_prediction_loss(batches)
+    examples = sum(len(b["example_index"]) for b in batches)
+    print(json.dumps({"validation_examples": examples, "val_loss": val_loss, "zero_prediction_loss": zero,
+                      "ratio": val_loss / zero}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
