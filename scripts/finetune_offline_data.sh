@@ -11,26 +11,26 @@ OUT=${3:-runs/offline}
 PIXEL=${PIXEL:-pixel}
 mkdir -p "$OUT"
 # Shared short-budget settings (the recipes' 15k steps at batch 64 need a GPU): L 128 as the model was
-# pretrained, batch 16, learning rate 5e-4 with 5 warm-up steps and linear decay, dev evaluation twice,
-# the best of them kept, fixed seed.
+# pretrained, batch 16, learning rate 5e-4 with 5 warm-up steps and linear decay, one dev evaluation at the end,
+# fixed seed.
 COMMON="--max_seq_length 128 --batch_size 16 --learning_rate 5e-4 --warmup_steps 5 --early_stopping_patience 0 \
 --seed 42 --device cpu --progress false"
 
 $PIXEL finetune pos --model "$MODEL" --train "$DATA/turkish/tr-train.conllu" \
   --validation "$DATA/turkish/tr-dev.conllu" --test "$DATA/turkish/tr-test.conllu" \
-  --output_dir "$OUT/turkish-pos" $COMMON --max_steps 50 --eval_every 25 --save_every 25 \
+  --output_dir "$OUT/turkish-pos" $COMMON --max_steps 40 --eval_every 40 --save_every 40 \
   > "$OUT/turkish-pos.log" 2>&1
 $PIXEL finetune parsing --model "$MODEL" --train "$DATA/turkish/tr-train.conllu" \
   --validation "$DATA/turkish/tr-dev.conllu" --test "$DATA/turkish/tr-test.conllu" \
-  --output_dir "$OUT/turkish-parsing" $COMMON --max_steps 50 --eval_every 25 --save_every 25 \
+  --output_dir "$OUT/turkish-parsing" $COMMON --max_steps 40 --eval_every 40 --save_every 40 \
   > "$OUT/turkish-parsing.log" 2>&1
 $PIXEL finetune ner --model "$MODEL" --train "$DATA/wnut16/train.txt" \
   --validation "$DATA/wnut16/dev.txt" --test "$DATA/wnut16/test.txt" \
-  --output_dir "$OUT/wnut16-ner" $COMMON --max_steps 60 --eval_every 30 --save_every 30 \
+  --output_dir "$OUT/wnut16-ner" $COMMON --max_steps 50 --eval_every 50 --save_every 50 \
   > "$OUT/wnut16-ner.log" 2>&1
 $PIXEL finetune classification --model "$MODEL" --train "$DATA/bbc/train.jsonl" \
   --validation "$DATA/bbc/dev.jsonl" --test "$DATA/bbc/test.jsonl" \
   --output_dir "$OUT/bbc-classification" $COMMON --text_column text --glue_strip_spaces false \
-  --metric_for_best_model accuracy --max_steps 60 --eval_every 30 --save_every 30 \
+  --metric_for_best_model accuracy --max_steps 50 --eval_every 50 --save_every 50 \
   > "$OUT/bbc-classification.log" 2>&1
 echo "done: $OUT/*/results.json"
