@@ -58,3 +58,19 @@ def test_no_weight_decay_on_biases_layernorm_and_tokens_and_frozen_parameters_le
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.05, 0.0]
     assert optimizer.defaults["betas"] == (0.9, 0.999) and optimizer.defaults["eps"] == 1e-8
     assert sum(len(g["params"]) for g in optimizer.param_groups) == 7  # pos excluded
+
+
+def test_linear_schedule_by_hand():
+    from pixel.train.schedule import build_schedule, warmup_linear_lr
+
+    # warm-up 2 steps to 1.0, then linear to 0.1 at step 12: step 7 is half way -> 0.55
+    assert warmup_linear_lr(0, 1.0, 2, 12, 0.1) == 0.0
+    assert warmup_linear_lr(1, 1.0, 2, 12, 0.1) == 0.5
+    assert warmup_linear_lr(2, 1.0, 2, 12, 0.1) == 1.0
+    assert abs(warmup_linear_lr(7, 1.0, 2, 12, 0.1) - 0.55) < 1e-12
+    assert abs(warmup_linear_lr(50, 1.0, 2, 12, 0.1) - 0.1) < 1e-12
+    import pytest
+    import torch
+
+    with pytest.raises(ValueError, match="cosine or linear"):
+        build_schedule("step", torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), 1.0, 0, 10)

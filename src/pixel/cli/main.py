@@ -17,6 +17,9 @@ COMMANDS: dict[str, str] = {
     "render": "pixel.cli.render",
     "demo": "pixel.cli.demo",
     "reconstruct": "pixel.cli.reconstruct",
+    "finetune": "pixel.cli.finetune",
+    "evaluate": "pixel.cli.evaluate",
+    "predict": "pixel.cli.predict",
 }
 
 

@@ -1,4 +1,5 @@
-"""Learning-rate schedule of PIXEL pretraining: linear warm-up, then half-cosine down to a floor."""
+"""Learning-rate schedules: linear warm-up, then half-cosine (pretraining) or linear (fine-tuning recipes, as
+the original's Hugging Face trainer) down to a floor."""
 
 from __future__ import annotations
 
@@ -54,3 +55,28 @@ class WarmupCosineSchedule:
     def load_state_dict(self, state: dict) -> None:
         self.step_count = int(state["step_count"])
         self._apply()
+
+
+def warmup_linear_lr(step: int, max_lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0) -> float:
+    """As `warmup_cosine_lr`, but decaying linearly: ``max_lr - (max_lr - min_lr) * progress``."""
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}")
+    if warmup_steps > 0 and step < warmup_steps:
+        return max_lr * step / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return max_lr - (max_lr - min_lr) * progress
+
+
+class WarmupLinearSchedule(WarmupCosineSchedule):
+    """Linear warm-up, then linear decay to min_lr at total_steps (fine-tuning)."""
+
+    def lr(self) -> float:
+        return warmup_linear_lr(self.step_count, self.max_lr, self.warmup_steps, self.total_steps, self.min_lr)
+
+
+def build_schedule(name: str, optimizer, max_lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0):
+    """``name``: "cosine" (pretraining) or "linear" (fine-tuning)."""
+    schedules = {"cosine": WarmupCosineSchedule, "linear": WarmupLinearSchedule}
+    if name not in schedules:
+        raise ValueError(f"lr_schedule must be cosine or linear, got {name!r}")
+    return schedules[name](optimizer, max_lr, warmup_steps, total_steps, min_lr)

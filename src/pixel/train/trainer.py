@@ -9,6 +9,12 @@ The trainer knows nothing about tasks. A task object provides:
   count(batch) -> (examples, patches)     for throughput
   flops_per_example() -> float | None     model FLOPs of one training example (forward + backward), for MFU
   save_extras(folder, model, history)     renderer folder, pictures, labels ... (called on rank 0 in each save)
+Optional:
+  validation_metrics(model, device) -> dict[str, float] | None
+                                          task metrics on validation data (model in eval mode, no grad), run
+                                          at each evaluation; with ``metric_for_best_model`` the best model is
+                                          kept in ``<output_dir>/best`` and ``early_stopping_patience``
+                                          evaluations without improvement end the run
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pixel.train import checkpoint as ckpt
 from pixel.train.distributed import all_reduce_mean, barrier, init_distributed
 from pixel.train.metrics import MetricsLogger, device_peak_flops
 from pixel.train.optim import build_optimizer
-from pixel.train.schedule import WarmupCosineSchedule
+from pixel.train.schedule import build_schedule
 
 
 @dataclass
@@ -59,6 +65,9 @@ class TrainerConfig:
     peak_tflops: float | None = None
     progress: bool = True
     tensorboard: bool = True
+    lr_schedule: str = "cosine"
+    metric_for_best_model: str | None = None
+    early_stopping_patience: int = 0
 
     def validate(self) -> None:
         if self.precision not in ("fp32", "bf16", "fp16"):
@@ -68,6 +77,12 @@ class TrainerConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_workers < 0 or self.warmup_steps < 0:
             raise ValueError("num_workers and warmup_steps must be >= 0")
+        if self.lr_schedule not in ("cosine", "linear"):
+            raise ValueError(f"lr_schedule must be cosine or linear, got {self.lr_schedule!r}")
+        if self.early_stopping_patience < 0:
+            raise ValueError(f"early_stopping_patience must be >= 0 (0 = off), got {self.early_stopping_patience}")
+        if self.early_stopping_patience and not self.metric_for_best_model:
+            raise ValueError("early_stopping_patience needs metric_for_best_model (the validation metric to watch)")
 
 
 class Trainer:
@@ -81,8 +96,8 @@ class Trainer:
         self.model: nn.Module = task.model.to(self.device)
         self.optimizer = build_optimizer(self.model, config.learning_rate, config.weight_decay, config.adam_betas,
                                          config.adam_eps)
-        self.scheduler = WarmupCosineSchedule(self.optimizer, config.learning_rate, config.warmup_steps,
-                                              config.max_steps, config.min_lr)
+        self.scheduler = build_schedule(config.lr_schedule, self.optimizer, config.learning_rate,
+                                        config.warmup_steps, config.max_steps, config.min_lr)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         self.step = 0
         self.examples_consumed = 0
@@ -159,7 +174,8 @@ class Trainer:
         progress = _progress_bar(config.max_steps, self.step, enabled=config.progress and context.is_main)
         window = _Window()
         last: dict[str, Any] = {}
-        while self.step < config.max_steps:
+        stop_early = False
+        while self.step < config.max_steps and not stop_early:
             loss_sum = 0.0
             for micro in range(config.grad_accum_steps):
                 started = time.perf_counter()
@@ -203,7 +219,8 @@ class Trainer:
                 val_loss = self.evaluate(model)
                 if val_loss is not None:
                     last["val_loss"] = val_loss
-            if (config.save_every and self.step % config.save_every == 0) or is_last:
+                stop_early = self._track_validation_metrics(model, last)
+            if (config.save_every and self.step % config.save_every == 0) or is_last or stop_early:
                 self.save()
         progress.close()
         self.metrics.close()
@@ -247,6 +264,43 @@ class Trainer:
         self.metrics.log({"step": self.step, "val_loss": value})
         return value
 
+    def _track_validation_metrics(self, model: nn.Module, last: dict[str, Any]) -> bool:
+        """Task metrics (optional task method) -> log, history, best model in output_dir/best.
+        Returns True when early stopping ends the run."""
+        compute = getattr(self.task, "validation_metrics", None)
+        if compute is None:
+            return False
+        was_training = model.training
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            with self._autocast():
+                metrics = compute(self.model, self.device)
+        model.train(was_training)
+        if not metrics:
+            return False
+        self.metrics.log({"step": self.step, **{f"val_{k}": v for k, v in metrics.items()}})
+        last.update({f"val_{k}": v for k, v in metrics.items()})
+        records = self.history.setdefault("val_metrics", [])
+        records.append({"step": self.step, **metrics})
+        name = self.config.metric_for_best_model
+        if not name:
+            return False
+        if name not in metrics:
+            from pixel.train.config import unknown_key_error
+
+            raise unknown_key_error(name, list(metrics), "metric_for_best_model (the task's metrics)")
+        lower_is_better = "loss" in name
+        values = [r[name] for r in records]
+        best = min(values) if lower_is_better else max(values)
+        best_index = values.index(best)
+        if best_index == len(values) - 1:
+            self.history["best"] = {"step": self.step, name: best}
+            if self.context.is_main:
+                save_model_folder(self.output_dir / "best", self.model,
+                                  lambda path: self.task.save_extras(path, self.model, self.history))
+        patience = self.config.early_stopping_patience
+        return bool(patience) and len(values) - 1 - best_index >= patience
+
     def save(self) -> Path | None:
         """Checkpoint of the current step (rank 0 writes; every rank contributes its RNG state)."""
         rng_tensors, rng_json = ckpt.capture_rng_state()
@@ -278,6 +332,25 @@ class _Window:
     examples: int = 0
     patches: int = 0
     data_wait: float = 0.0
+
+
+def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
+    """Model weights + extras (renderer ...) written under a temporary name, then swapped in for ``folder``."""
+    import os
+    import shutil
+
+    temporary = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    ckpt.save_model_weights(model, temporary)
+    if save_extras is not None:
+        save_extras(temporary)
+    old = folder.with_name(f".old-{folder.name}-{os.getpid()}")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(temporary, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:

@@ -1,0 +1,45 @@
+"""`pixel evaluate`: metrics of a fine-tuned model on a labelled data file, and its predictions."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Evaluate a fine-tuned model: pixel evaluate --model DIR --data FILE [--output PREDICTIONS.jsonl]"
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by evaluate and predict."""
+    parser.add_argument("--model", required=True, help="fine-tuned model folder or Hub id")
+    parser.add_argument("--task", choices=("classification", "pos", "ner", "parsing", "qa"),
+                        help="task of a model whose config does not name it (original Team-PIXEL checkpoints)")
+    parser.add_argument("--pooling_mode", help="pooling of an original classification checkpoint (mean, max, "
+                                               "cls, pmaK); ours store it")
+    parser.add_argument("--renderer", help="renderer folder, when the model folder has none")
+    parser.add_argument("--batch_size", type=int, default=32, help="strips per forward pass")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--data", required=True, help="labelled file in the task's format")
+    parser.add_argument("--output", help="predictions file (JSON lines); default: predictions_<data name>.jsonl "
+                                         "in the model folder (current folder for a Hub id)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pixel.finetune.model_folder import default_device, load_finetuned
+    from pixel.finetune.run import evaluate_file
+
+    if args.batch_size < 1:
+        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    device = default_device(args.device)
+    finetuned = load_finetuned(args.model, args.task, args.pooling_mode, args.renderer, device)
+    folder = Path(args.model) if Path(args.model).is_dir() else Path.cwd()
+    output = Path(args.output) if args.output else folder / f"predictions_{Path(args.data).stem}.jsonl"
+    metrics, _ = evaluate_file(finetuned, args.data, device, args.batch_size, output)
+    print(json.dumps({"task": finetuned.family.name, "data": args.data, **metrics}, sort_keys=True))
+    print(f"pixel evaluate: predictions written to {output}")
+    return 0

@@ -1,0 +1,62 @@
+"""`pixel finetune TASK`: fine-tune a PIXEL model on a task with the original's recipe as defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = ("Fine-tune a PIXEL model: pixel finetune {classification,pos,ner,parsing,qa} --model DIR_OR_HUB_ID "
+        "--train FILE --validation FILE [--test FILE] --output_dir DIR [--KEY VALUE ...]")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pixel.finetune.config import TASKS
+
+    parser.add_argument("task", choices=TASKS, help="task family")
+    parser.add_argument("--config", help="YAML file of settings (configs/finetune/*.yaml); the task's recipe "
+                                         "of the original is the default")
+    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
+                        help="continue a run: from the newest checkpoint in output_dir, or the given folder")
+    parser.epilog = ("Any setting can be given as --KEY VALUE: --max_steps 2000 --learning_rate 5e-5 "
+                     "--max_seq_length 128 --batch_size 32 --eval_every 200 --early_stopping_patience 5 "
+                     "--seed 1 --device cpu; classification: --text_column --pair_column --label_column "
+                     "--regression --pooling_mode; qa: --doc_stride --question_max_length --version_2_with_negative")
+    original = parser.parse_known_args
+
+    # Settings are checked against the task's config class in run(), which names close matches for a typo.
+    def parse_known_args(args=None, namespace=None):
+        namespace, extras = original(args, namespace)
+        namespace.overrides = list(getattr(namespace, "overrides", None) or []) + extras
+        return namespace, []
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pixel.finetune.config import CONFIG_CLASSES
+    from pixel.finetune.run import finetune
+    from pixel.train import checkpoint
+    from pixel.train.config import load_config, parse_overrides
+
+    overrides = parse_overrides(args.overrides or [])
+    if any(key == "task" for key, _ in overrides):
+        raise ValueError("the task is the first argument (pixel finetune pos ...), not --task")
+    config = load_config(CONFIG_CLASSES[args.task], args.config, overrides)
+    if config.task != args.task:
+        raise ValueError(f"config file {args.config} is a {config.task!r} recipe, not {args.task!r}")
+    config.validate()
+    resume_from = None
+    if args.resume:
+        resume_from = checkpoint.latest_checkpoint(config.output_dir) if args.resume == "latest" else Path(args.resume)
+        if resume_from is None or not Path(resume_from).is_dir():
+            raise FileNotFoundError(f"--resume: no checkpoint folder found ({args.resume}, output_dir "
+                                    f"{config.output_dir}); start without --resume")
+    results = finetune(config, resume_from)
+    if results.get("validation") is not None or results.get("test") is not None:
+        shown = {k: v for k, v in results.items() if k in ("validation", "test")}
+        print(f"pixel finetune: {json.dumps(shown, sort_keys=True)}")
+    print(f"pixel finetune: model saved in {config.output_dir} (evaluate: pixel evaluate --model "
+          f"{config.output_dir} --data FILE; predict: pixel predict --model {config.output_dir} TEXT)")
+    return 0

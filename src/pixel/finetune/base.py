@@ -1,0 +1,249 @@
+"""What every fine-tuning task family shares: features, the model run over them, the training stream and the
+trainer's task object.
+
+A *family* (classification, tagging, parsing, qa) knows its data: it reads files into examples, renders them
+into features, turns model outputs into per-example predictions and scores them. Everything else (batching,
+running the model, the endless shuffled training stream, validation metrics for the trainer) lives here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import IterableDataset
+
+from pixel.data.tasks.collate import collate_features, pixels_to_model_input
+from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
+
+# Keys of a batch that hold training targets (dropped for prediction, or when a batch has no target left).
+TARGET_KEYS = ("labels", "arc_labels", "rel_labels", "start_positions", "end_positions")
+
+
+@dataclass
+class Feature:
+    """One model input of one example. inputs: feature dict for `collate_features` (pixel_values uint8
+    [16, W], num_text_patches and the task's fields); meta: what decoding needs (word starts, QA offsets)."""
+
+    inputs: dict[str, Any]
+    example_index: int
+    meta: Any = None
+
+
+class Family:
+    """Interface of a task family; see classification.py, tagging.py, parsing.py and qa.py."""
+
+    name: str = ""
+    model_class_name: str = ""
+    primary_metric: str = ""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+
+    def read(self, path: str | Path, labelled: bool = True) -> list[Any]:
+        raise NotImplementedError
+
+    def vocabulary(self, train_examples: list[Any]) -> LabelVocabulary | None:
+        """Label vocabulary built from the training examples (None: the family has no label set)."""
+        raise NotImplementedError
+
+    def features(self, index: int, example: Any, renderer: Any, vocabulary: LabelVocabulary | None,
+                 unseen: Any) -> list[Feature]:
+        """Render one example. Unseen-label counts are added to ``unseen`` (a Counter)."""
+        raise NotImplementedError
+
+    def has_targets(self, feature: Feature) -> bool:
+        """False for a feature the loss cannot use (every label ignored); training skips those."""
+        return True
+
+    def reduce(self, batch: dict[str, Any], output: Any, features: Sequence[Feature]) -> list[dict[str, Any]]:
+        """Small numpy results per feature from one batch's model output."""
+        raise NotImplementedError
+
+    def decode(self, examples: list[Any], features: list[Feature], results: list[dict[str, Any]],
+               vocabulary: LabelVocabulary | None) -> list[Any]:
+        """One prediction per example."""
+        raise NotImplementedError
+
+    def score(self, examples: list[Any], predictions: list[Any]) -> dict[str, float]:
+        raise NotImplementedError
+
+    def to_json(self, example: Any, prediction: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_text(self, example: Any, prediction: Any) -> str:
+        raise NotImplementedError
+
+    def parse_inputs(self, texts: list[str], options: dict[str, Any]) -> list[Any]:
+        """Examples for ``pixel predict`` from its command-line texts."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------------- batches
+
+
+def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str, torch.Tensor]:
+    """Batch -> keyword arguments of the model on ``device``: pixel_values float32 [B, 3, 16, W] in [0, 1],
+    attention_mask [B, L] and the task fields (tensors only). Targets are dropped when none is usable
+    (every label -100), so that evaluation of such a batch gives no NaN loss."""
+    inputs = {"pixel_values": pixels_to_model_input(batch["pixel_values"], device)}
+    for key, value in batch.items():
+        if key != "pixel_values" and isinstance(value, torch.Tensor):
+            inputs[key] = value.to(device, non_blocking=True)
+    for key in ("labels", "arc_labels"):
+        value = inputs.get(key)
+        if value is not None and not value.dtype.is_floating_point and not bool((value != IGNORE_INDEX).any()):
+            for target in TARGET_KEYS:
+                inputs.pop(target, None)
+    return inputs
+
+
+def collate(features: Sequence[Feature], with_targets: bool = True) -> dict[str, Any]:
+    batch = collate_features([f.inputs for f in features])
+    if not with_targets:
+        for key in TARGET_KEYS:
+            batch.pop(key, None)
+    return batch
+
+
+@torch.no_grad()
+def run_model(model: nn.Module, family: Family, features: list[Feature], device: torch.device | str,
+              batch_size: int, with_targets: bool = True) -> tuple[list[dict[str, Any]], float | None]:
+    """Model outputs of every feature (``family.reduce``) and the mean loss (None without targets).
+    The caller sets eval mode."""
+    results: list[dict[str, Any]] = []
+    loss_sum, loss_weight = 0.0, 0
+    for start in range(0, len(features), batch_size):
+        chunk = features[start : start + batch_size]
+        batch = collate(chunk, with_targets)
+        output = model(**model_inputs(batch, device))
+        if getattr(output, "loss", None) is not None:
+            loss_sum += float(output.loss) * len(chunk)
+            loss_weight += len(chunk)
+        results.extend(family.reduce(batch, output, chunk))
+    return results, (loss_sum / loss_weight if loss_weight else None)
+
+
+def build_features(family: Family, examples: list[Any], renderer: Any,
+                   vocabulary: LabelVocabulary | None) -> tuple[list[Feature], Any]:
+    """Features of all examples and the Counter of labels unseen in training."""
+    from collections import Counter
+
+    unseen: Counter[str] = Counter()
+    features: list[Feature] = []
+    for index, example in enumerate(examples):
+        features.extend(family.features(index, example, renderer, vocabulary, unseen))
+    return features, unseen
+
+
+def predict_examples(model: nn.Module, family: Family, examples: list[Any], renderer: Any,
+                     vocabulary: LabelVocabulary | None, device: torch.device | str, batch_size: int,
+                     with_targets: bool = True) -> tuple[list[Any], float | None, Any]:
+    """Predictions of ``examples`` (one per example), the mean loss and the unseen-label Counter."""
+    features, unseen = build_features(family, examples, renderer, vocabulary)
+    if not features:
+        raise ValueError("no model input could be built from the examples")
+    was_training = model.training
+    model.eval()
+    try:
+        results, loss = run_model(model, family, features, device, batch_size, with_targets)
+    finally:
+        model.train(was_training)
+    return family.decode(examples, features, results, vocabulary), loss, unseen
+
+
+# ---------------------------------------------------------------------------------------------------- training
+
+
+class FeatureStream(IterableDataset):
+    """Endless micro-batches of training features, reshuffled each epoch (seeded), resumable.
+
+    The job's micro-batch k covers positions [k * B * W, (k + 1) * B * W) of the stream of epoch
+    permutations (B = batch size per rank, W = world size); rank r takes its B-slice.
+    """
+
+    def __init__(self, features: list[Feature], batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
+                 start_batch: int = 0) -> None:
+        if not features:
+            raise ValueError("no training features: the training file gave no usable example")
+        self.features, self.batch_size, self.seed = features, batch_size, seed
+        self.rank, self.world_size, self.start_batch = rank, world_size, start_batch
+
+    def _order(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.features))
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info else (1, 0)
+        n, size = len(self.features), self.batch_size
+        batch_index = self.start_batch + worker
+        orders: dict[int, np.ndarray] = {}
+        while True:
+            first = batch_index * size * self.world_size + self.rank * size
+            chosen = []
+            for position in range(first, first + size):
+                epoch = position // n
+                if epoch not in orders:
+                    orders = {epoch: self._order(epoch)}
+                chosen.append(self.features[orders[epoch][position % n]])
+            yield collate(chosen)
+            batch_index += workers
+
+
+class FinetuningTask:
+    """The trainer's task (see pixel.train.trainer) for any family."""
+
+    def __init__(self, family: Family, config: Any, model: nn.Module, renderer: Any,
+                 train_features: list[Feature], vocabulary: LabelVocabulary | None,
+                 validation_examples: list[Any] | None = None,
+                 validation_features: list[Feature] | None = None) -> None:
+        """validation_features: those of validation_examples when already built (else built on first use)."""
+        self.family, self.config, self.model, self.renderer = family, config, model, renderer
+        self.train_features, self.vocabulary = train_features, vocabulary
+        self.validation_examples = validation_examples
+        self._validation_features = validation_features
+
+    def train_dataset(self, rank: int, world_size: int, start_batch: int) -> FeatureStream:
+        return FeatureStream(self.train_features, self.config.batch_size, self.config.seed, rank, world_size,
+                             start_batch)
+
+    def eval_batches(self) -> None:
+        return None  # validation_metrics reports the loss with the metrics
+
+    def model_inputs(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        return model_inputs(batch, device)
+
+    def count(self, batch: dict[str, Any]) -> tuple[int, int]:
+        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
+
+    def flops_per_example(self) -> float | None:
+        """~6 x parameters x (L + 1) tokens, plus attention matmuls."""
+        config = getattr(self.model, "config", None)
+        params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        tokens = self.renderer.max_seq_length + 1
+        attention = 12 * config.num_hidden_layers * tokens**2 * config.hidden_size if config is not None else 0
+        return 6.0 * params * tokens + attention
+
+    def save_extras(self, folder: Path, model: nn.Module | None, history: dict[str, list]) -> None:
+        self.renderer.save_pretrained(folder)
+
+    def validation_metrics(self, model: nn.Module, device: torch.device) -> dict[str, float] | None:
+        if not self.validation_examples:
+            return None
+        if self._validation_features is None:
+            self._validation_features, _ = build_features(self.family, self.validation_examples, self.renderer,
+                                                          self.vocabulary)
+        results, loss = run_model(model, self.family, self._validation_features, device,
+                                  self.config.eval_batch_size)
+        predictions = self.family.decode(self.validation_examples, self._validation_features, results,
+                                         self.vocabulary)
+        metrics = self.family.score(self.validation_examples, predictions)
+        if loss is not None and math.isfinite(loss):
+            metrics["loss"] = loss
+        return metrics

@@ -1,0 +1,137 @@
+"""Fine-tune, evaluate, predict: the library functions behind ``pixel finetune / evaluate / predict``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pixel.data.tasks.labels import describe_unseen
+from pixel.finetune.base import FinetuningTask, build_features, predict_examples
+from pixel.finetune.config import FinetuneConfig
+from pixel.finetune.model_folder import FinetunedModel, build_model, load_task_renderer, make_family
+
+FINETUNE_CONFIG = "finetune_config.yaml"
+
+
+def _say(message: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(message, flush=True)
+
+
+def _read_report(family, path: str, split: str) -> str:
+    squad = getattr(family, "last_read", None)
+    if squad is not None and (squad.skipped_answers or squad.skipped_questions):
+        return (f"{split} {path}: {squad.skipped_answers} answers not found at answer_start were skipped, "
+                f"{squad.skipped_questions} questions left without an answer dropped")
+    return ""
+
+
+def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any]:
+    """Train ``config.task`` on ``config.train`` and leave a self-contained fine-tuned model in output_dir
+    (the best validation checkpoint when there is validation data, else the last). Returns the metrics:
+    {"validation": {...}, "test": {...}} as far as the data exists."""
+    from pixel.train import checkpoint as ckpt
+    from pixel.train.config import save_config
+    from pixel.train.trainer import Trainer
+
+    config.validate()
+    family = make_family(config.task, config.task_settings())
+    train_examples = family.read(config.train)
+    report = _read_report(family, config.train, "train")
+    validation_examples = family.read(config.validation) if config.validation else None
+    report_validation = _read_report(family, config.validation, "validation") if config.validation else ""
+    vocabulary = family.vocabulary(train_examples)
+    renderer = load_task_renderer(config.renderer or config.model, config.max_seq_length)
+    model = build_model(config, family, vocabulary)
+
+    train_features, _ = build_features(family, train_examples, renderer, vocabulary)
+    usable = [f for f in train_features if family.has_targets(f)]
+    validation_features, unseen = None, None
+    if validation_examples:
+        validation_features, unseen = build_features(family, validation_examples, renderer, vocabulary)
+    task = FinetuningTask(family, config, model, renderer, usable, vocabulary, validation_examples,
+                          validation_features)
+    trainer = Trainer(task, config)
+    main = trainer.context.is_main
+    if main and unseen is not None and vocabulary is not None:
+        _say(f"pixel finetune: {describe_unseen(unseen, 'validation')}")
+    if main:
+        for line in (report, report_validation):
+            if line:
+                _say(f"pixel finetune: {line}")
+        if len(usable) < len(train_features):
+            _say(f"pixel finetune: {len(train_features) - len(usable)} training inputs have no usable label "
+                 "(every word dropped by the renderer) and are skipped")
+        labels = f"{len(vocabulary)} labels" if vocabulary is not None else "no label set (regression / QA)"
+        _say(f"pixel finetune {config.task}: {len(train_examples)} training examples ({len(usable)} inputs), "
+             f"{len(validation_examples or [])} validation, {labels}, {model.num_parameters() / 1e6:.2f}M "
+             f"parameters, L {config.max_seq_length}, steps {config.max_steps}, device {trainer.device}, "
+             f"output {config.output_dir}")
+        save_config(config, Path(config.output_dir) / FINETUNE_CONFIG)
+    if resume is not None:
+        trainer.resume(resume)
+    trainer.train()
+
+    output = Path(config.output_dir)
+    best = output / "best"
+    if (best / ckpt.MODEL_WEIGHTS).is_file():
+        ckpt.load_model_weights(trainer.model, best)
+    results: dict[str, Any] = {"steps": trainer.step, "best": trainer.history.get("best")}
+    if not main:
+        return results
+    trainer.model.save_pretrained(output)
+    renderer.save_pretrained(output)
+    finetuned = FinetunedModel(family, trainer.model, renderer, vocabulary)
+    for split, path in (("validation", config.validation), ("test", config.test)):
+        if path:
+            metrics, _ = evaluate_file(finetuned, path, trainer.device, config.eval_batch_size,
+                                       output / f"predictions_{split}.jsonl")
+            results[split] = metrics
+    _write_json(output / "results.json", results)
+    return results
+
+
+def evaluate_file(finetuned: FinetunedModel, path: str, device: torch.device | str, batch_size: int,
+                  predictions_path: Path | None) -> tuple[dict[str, float], list[Any]]:
+    """Metrics of ``finetuned`` on a labelled data file; predictions written as JSON lines (atomically)."""
+    family = finetuned.family
+    examples = family.read(path)
+    predictions, loss, unseen = predict_examples(finetuned.model, family, examples, finetuned.renderer,
+                                                 finetuned.vocabulary, device, batch_size)
+    metrics = family.score(examples, predictions)
+    if loss is not None:
+        metrics["loss"] = loss
+    if unseen:
+        metrics["unseen_labels"] = int(sum(unseen.values()))
+    if predictions_path is not None:
+        lines = [json.dumps(family.to_json(e, p), ensure_ascii=False) for e, p in zip(examples, predictions,
+                                                                                        strict=True)]
+        _write_text(predictions_path, "\n".join(lines) + "\n")
+    return metrics, predictions
+
+
+def predict_texts(finetuned: FinetunedModel, texts: list[str], options: dict[str, Any],
+                  device: torch.device | str, batch_size: int = 32) -> list[tuple[Any, Any]]:
+    """(example, prediction) pairs for command-line inputs (see each family's ``parse_inputs``)."""
+    family = finetuned.family
+    examples = family.parse_inputs(texts, options)
+    if not examples:
+        raise ValueError("nothing to predict: give at least one text")
+    predictions, _, _ = predict_examples(finetuned.model, family, examples, finetuned.renderer,
+                                         finetuned.vocabulary, device, batch_size, with_targets=False)
+    return list(zip(examples, predictions, strict=True))
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")

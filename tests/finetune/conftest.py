@@ -1,0 +1,43 @@
+"""Fixtures of the fine-tuning tests: a tiny pretrained PIXEL folder (model + renderer, L 64) made here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TASK_DATA = ROOT / "tests" / "data" / "tasks"
+CONFIGS = ROOT / "configs" / "finetune"
+TINY = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+        "decoder_hidden_size": 16, "decoder_num_hidden_layers": 1, "decoder_num_attention_heads": 2,
+        "decoder_intermediate_size": 32}
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tmp_path_factory) -> Path:
+    """PIXELForPreTraining at a tiny size (image 16 x 1024) and the default PangoCairo renderer (L 64)."""
+    pytest.importorskip("pangocairocffi")
+    import torch
+
+    from pixel.model.config import PIXELConfig
+    from pixel.model.pixel import PIXELForPreTraining
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    folder = tmp_path_factory.mktemp("tiny-pretrained")
+    torch.manual_seed(0)
+    PIXELForPreTraining(PIXELConfig(**TINY, image_size=[16, 16 * 64])).save_pretrained(folder)
+    PangoCairoTextRenderer(max_seq_length=64).save_pretrained(folder)
+    return folder
+
+
+def finetune_command(task: str, model: Path, train: Path, output: Path, validation: Path | None = None,
+                     *extra: str) -> list[str]:
+    """Arguments of a smoke-size `pixel finetune` run on the CPU."""
+    command = ["finetune", task, "--config", str(CONFIGS / f"{task}-smoke.yaml"), "--model", str(model),
+               "--train", str(train), "--output_dir", str(output), "--device", "cpu", "--progress", "false"]
+    if validation is not None:
+        command += ["--validation", str(validation)]
+    else:
+        command += ["--early_stopping_patience", "0"]
+    return command + list(extra)
