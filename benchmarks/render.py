@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ORIGINAL = {"sentence": 9500.0, "pair": 6300.0, "words": 3000.0}
+BARE_PANGO_REFERENCE = 11000.0  # a bare Pango layout on the reference machine (issue 2)
 WORDS_PER_TEXT = 30
 BATCH_SIZE = 32
 
@@ -56,11 +57,12 @@ def load_texts(count: int) -> list[str]:
 def rate(
     make_renderer: Callable[[], object], inputs: Sequence[object], seconds: float, batched: bool
 ) -> tuple[float, float]:
-    """(strips per CPU second, strips per wall second) of one pass over ``inputs`` with a fresh renderer,
-    stopped after ``seconds`` of CPU time."""
+    """(strips per CPU second, strips per wall second) of one pass over ``inputs`` with a fresh renderer (built
+    and warmed up outside the timing), stopped after ``seconds`` of CPU time."""
     from pixel.render.batch import render_batch
 
     renderer = make_renderer()
+    renderer(inputs[0][:1] if isinstance(inputs[0], list) else inputs[0])  # font maps are built on first use
     done = 0
     wall, cpu = time.perf_counter(), time.process_time()
     step = BATCH_SIZE if batched else 1
@@ -103,6 +105,78 @@ class OriginalPyGamePipeline:
         return pygame.surfarray.pixels3d(surface)[:, :, 0].T.copy()
 
 
+class BarePangoLayout:
+    """One reused Pango layout drawn onto one reused A8 surface: the ceiling of any PangoCairo renderer (no
+    separator patch, no checks, no copy). The issue's reference machine measured ~11k strips/s for it."""
+
+    def __init__(self) -> None:
+        import cairocffi
+        import pangocairocffi
+        import pangocffi
+
+        self.cairo, self.pangocairo = cairocffi, pangocairocffi
+        self.surface = cairocffi.ImageSurface(cairocffi.FORMAT_A8, 8464, 16)
+        self.context = cairocffi.Context(self.surface)
+        self.layout = pangocairocffi.create_layout(self.context)
+        description = pangocffi.FontDescription()
+        description.family = "Noto Sans"
+        description.size = pangocffi.units_from_double(8 * 120 / 96)  # 13.33 px at Pango's 96 dpi
+        self.layout.font_description = description
+
+    def __call__(self, text: str) -> object:
+        context = self.context
+        context.set_operator(self.cairo.OPERATOR_CLEAR)
+        context.paint()
+        context.set_operator(self.cairo.OPERATOR_OVER)
+        self.layout.text = text
+        context.move_to(2, -3.5)
+        self.pangocairo.show_layout(context, self.layout)
+        self.surface.flush()
+        return self.surface.get_data()
+
+
+class OriginalPangoCairoSteps:
+    """The original PangoCairo renderer's steps for one sentence or pair (a new A8 surface, context and layout
+    per text as its ``get_empty_surface``/``create_layout`` did, pixel size, draw, buffer -> numpy -> invert,
+    black patches), as a same-run yardstick for "no slower than the original"."""
+
+    def __init__(self) -> None:
+        import cairocffi
+        import pangocairocffi
+        import pangocffi
+
+        self.cairo, self.pangocairo, self.pango = cairocffi, pangocairocffi, pangocffi
+
+    def _layout(self, context: object, text: str) -> object:
+        layout = self.pangocairo.create_layout(context)
+        description = self.pango.FontDescription()
+        description.family = "Noto Sans"
+        description.size = self.pango.units_from_double(8 * 120 / 96)
+        layout.font_description = description
+        layout.text = text
+        return layout
+
+    def __call__(self, text: str | tuple[str, str]) -> object:
+        import numpy as np
+
+        surface = self.cairo.ImageSurface(self.cairo.FORMAT_A8, 8464, 16)
+        context = self.cairo.Context(surface)
+        offset, seps = 2.0, []
+        for piece in text if isinstance(text, tuple) else (text,):
+            layout = self._layout(context, piece.replace("\n", " "))
+            width, height = (v / 1024 for v in layout.get_size())
+            context.move_to(offset, 8 - height / 2 - 2)
+            self.pangocairo.show_layout(context, layout)
+            sep = min(-(-(offset + width + 2) // 16) * 16, 8448)
+            seps.append(int(sep))
+            offset = sep + 16 + 2
+        surface.flush()
+        image = np.invert(np.frombuffer(surface.get_data(), dtype=np.uint8).reshape(16, -1)[:, :8464])
+        for sep in seps:
+            image[:, sep : sep + 16] = 0
+        return image
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2500, help="number of 30-word texts")
@@ -127,12 +201,15 @@ def main() -> None:
     }
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"{'renderer':<11} {'mode':<9} {'strips/s':>9} {'vs original':>12} {'wall strips/s':>14}")
+    measured: dict[str, dict[str, float]] = {}
     for backend in args.renderers.split(","):
         cls = renderer_class(backend)
+        measured[backend] = {}
         for mode, items in inputs.items():
             rates = [rate(cls, items, args.seconds, batched=mode == "batch") for _ in range(args.repeats)]
             per_cpu = statistics.median(r[0] for r in rates)
             per_wall = statistics.median(r[1] for r in rates)
+            measured[backend][mode] = per_cpu
             baseline = ORIGINAL["sentence" if mode == "batch" else mode]
             print(f"{backend:<11} {mode:<9} {per_cpu:9.0f} {per_cpu / baseline:11.2f}x {per_wall:14.0f}")
     rates = [rate(OriginalPyGamePipeline, texts, args.seconds, batched=False) for _ in range(args.repeats)]
@@ -140,6 +217,24 @@ def main() -> None:
     per_wall = statistics.median(r[1] for r in rates)
     print(f"{'pygame-orig':<11} {'sentence':<9} {per_cpu:9.0f} {per_cpu / ORIGINAL['sentence']:11.2f}x {per_wall:14.0f}"
           "   (the original's PyGame steps, for scale)")
+    for mode in ("sentence", "pair"):
+        rates = [rate(OriginalPangoCairoSteps, inputs[mode], args.seconds, batched=False) for _ in range(args.repeats)]
+        original_steps = statistics.median(r[0] for r in rates)
+        note = ""
+        if "pangocairo" in measured:
+            note = f"   ours: {measured['pangocairo'][mode] / original_steps:.2f}x the original's steps"
+        print(f"{'pango-orig':<11} {mode:<9} {original_steps:9.0f} {original_steps / ORIGINAL[mode]:11.2f}x "
+              f"{statistics.median(r[1] for r in rates):14.0f}{note}")
+    rates = [rate(BarePangoLayout, texts, args.seconds, batched=False) for _ in range(args.repeats)]
+    bare = statistics.median(r[0] for r in rates)
+    print(f"{'bare-pango':<11} {'sentence':<9} {bare:9.0f} {bare / ORIGINAL['sentence']:11.2f}x "
+          f"{statistics.median(r[1] for r in rates):14.0f}   (one reused Pango layout: the ceiling)")
+    if "pangocairo" in measured:
+        print("PangoCairo relative to bare Pango in this run (the original on the reference machine: sentence "
+              f"{ORIGINAL['sentence'] / BARE_PANGO_REFERENCE:.2f}, pair {ORIGINAL['pair'] / BARE_PANGO_REFERENCE:.2f}, "
+              f"words {ORIGINAL['words'] / BARE_PANGO_REFERENCE:.2f}):")
+        for mode, value in measured["pangocairo"].items():
+            print(f"  {mode:<9} {value / bare:.2f}x bare")
     print(f"strips/s: per CPU second of this process (median of {args.repeats} repeats); batch = sentences "
           f"to a uint8 batch of {BATCH_SIZE}, compared with the original's sentence figure")
 
