@@ -22,7 +22,7 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 
 install: system-deps $(STAMP)
 
@@ -52,7 +52,9 @@ $(STAMP): pyproject.toml
 
 bench: install
 	$(PY) benchmarks/render.py
-	$(PY) benchmarks/model.py
+	$(PY) benchmarks/model.py --steps 2
+	$(PY) benchmarks/pretrain.py
+	$(PY) benchmarks/finetune.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
