@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from pixel.data.tasks import classification as data
-from pixel.data.tasks import metrics
+from pixel.data.tasks import hub, metrics
+from pixel.data.tasks.hub import HubSplit
 from pixel.data.tasks.labels import LabelVocabulary
 from pixel.finetune.base import Family, Feature
 
@@ -26,9 +27,10 @@ class ClassificationFamily(Family):
     def regression(self) -> bool:
         return bool(self.settings.get("regression"))
 
-    def read(self, path: str | Path, labelled: bool = True) -> list[data.ClassificationExample]:
+    def read(self, path: str | Path | HubSplit, labelled: bool = True) -> list[data.ClassificationExample]:
         s = self.settings
-        return data.read_classification(
+        reader = hub.read_classification if isinstance(path, HubSplit) else data.read_classification
+        return reader(
             path, text_column=s.get("text_column", "sentence"), pair_column=s.get("pair_column"),
             label_column=s.get("label_column", "label") if labelled else None, regression=self.regression,
             strip_spaces=bool(s.get("glue_strip_spaces", True)))

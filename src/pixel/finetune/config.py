@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pixel.data.tasks.hub import HubSplit
 from pixel.train.trainer import TrainerConfig
 
 TASKS = ("classification", "pos", "ner", "parsing", "qa")
@@ -15,7 +16,8 @@ TASKS = ("classification", "pos", "ner", "parsing", "qa")
 @dataclass
 class FinetuneConfig(TrainerConfig):
     """Shared keys. model: a model folder or Hub id (pretrained or fine-tuned); renderer: a renderer folder
-    (None = the model folder's); train/validation/test: data files."""
+    (None = the model folder's); train/validation/test: data files, or instead dataset (+ dataset_config):
+    a Hugging Face ``datasets`` name whose train/validation/test_split are read (optional package)."""
 
     task: str = ""
     model: str = ""
@@ -23,6 +25,11 @@ class FinetuneConfig(TrainerConfig):
     train: str = ""
     validation: str | None = None
     test: str | None = None
+    dataset: str | None = None
+    dataset_config: str | None = None
+    train_split: str = "train"
+    validation_split: str | None = "validation"
+    test_split: str | None = None
     max_seq_length: int = 256
     dropout_prob: float = 0.1
     eval_batch_size: int = 32
@@ -51,21 +58,38 @@ class FinetuneConfig(TrainerConfig):
             raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
         if not self.model:
             raise ValueError("no model: pass --model DIR_OR_HUB_ID (a pretrained PIXEL folder or Hub id)")
-        if not self.train:
-            raise ValueError("no training data: pass --train FILE")
+        if self.dataset and (self.train or self.validation or self.test):
+            raise ValueError("give either --dataset NAME (with --train_split/--validation_split/--test_split) "
+                             "or data files (--train/--validation/--test), not both")
+        if not self.train and not self.dataset:
+            raise ValueError("no training data: pass --train FILE (or --dataset NAME)")
+        if self.dataset and not self.train_split:
+            raise ValueError("--dataset needs --train_split (e.g. train)")
         if self.max_seq_length < 2:
             raise ValueError(f"max_seq_length must be >= 2 patches, got {self.max_seq_length}")
         if not 0.0 <= self.dropout_prob < 1.0:
             raise ValueError(f"dropout_prob must be in [0, 1), got {self.dropout_prob}")
-        if self.early_stopping_patience and not self.validation:
-            raise ValueError("early stopping needs validation data: pass --validation FILE, or "
-                             "--early_stopping_patience 0")
+        if self.early_stopping_patience and self.data_source("validation") is None:
+            raise ValueError("early stopping needs validation data: pass --validation FILE (or "
+                             "--validation_split with --dataset), or --early_stopping_patience 0")
         if self.eval_batch_size < 1:
             raise ValueError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
 
     def task_settings(self) -> dict:
         """Settings that prediction needs, stored in the fine-tuned model's config.json."""
         return {}
+
+    def hub_columns(self) -> dict[str, str | None]:
+        """Column names for reading a ``--dataset`` (token tasks; classification uses its task settings)."""
+        return {}
+
+    def data_source(self, part: str) -> str | HubSplit | None:
+        """Where the ``part`` ("train", "validation" or "test") data come from: a file path, a dataset split,
+        or None when there is none."""
+        if self.dataset:
+            split = getattr(self, f"{part}_split")
+            return HubSplit(self.dataset, split, self.dataset_config, self.hub_columns()) if split else None
+        return getattr(self, part) or None
 
 
 @dataclass
@@ -102,6 +126,13 @@ class PosConfig(FinetuneConfig):
     """run_pos.py: L 256, batch 64, lr 5e-5, token accuracy."""
 
     task: str = "pos"
+    tokens_column: str = "tokens"
+    tags_column: str = "upos"
+    head_column: str | None = "head"
+
+    def hub_columns(self) -> dict[str, str | None]:
+        return {"tokens_column": self.tokens_column, "tags_column": self.tags_column,
+                "head_column": self.head_column}
 
 
 @dataclass
@@ -111,6 +142,11 @@ class NerConfig(FinetuneConfig):
     task: str = "ner"
     max_seq_length: int = 196
     metric_for_best_model: str | None = "f1"
+    tokens_column: str = "tokens"
+    tags_column: str = "ner_tags"
+
+    def hub_columns(self) -> dict[str, str | None]:
+        return {"tokens_column": self.tokens_column, "tags_column": self.tags_column}
 
 
 @dataclass
@@ -120,6 +156,13 @@ class ParsingConfig(FinetuneConfig):
     task: str = "parsing"
     learning_rate: float = 8e-5
     metric_for_best_model: str | None = "las"
+    tokens_column: str = "tokens"
+    head_column: str = "head"
+    deprel_column: str = "deprel"
+
+    def hub_columns(self) -> dict[str, str | None]:
+        return {"tokens_column": self.tokens_column, "head_column": self.head_column,
+                "deprel_column": self.deprel_column}
 
 
 @dataclass

@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 
-from pixel.data.tasks import metrics
+from pixel.data.tasks import hub, metrics
 from pixel.data.tasks.alignment import parsing_feature
 from pixel.data.tasks.conllu import ConlluSentence, read_conllu
+from pixel.data.tasks.hub import HubSplit
 from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
 from pixel.finetune.base import Family, Feature
 
@@ -27,7 +28,11 @@ class ParsingFamily(Family):
     model_class_name = "PIXELForBiaffineParsing"
     primary_metric = "las"
 
-    def read(self, path: str | Path, labelled: bool = True) -> list[ConlluSentence]:
+    def read(self, path: str | Path | HubSplit, labelled: bool = True) -> list[ConlluSentence]:
+        if isinstance(path, HubSplit):
+            c = path.columns
+            return hub.read_conllu(path, c.get("tokens_column") or "tokens", None, c.get("head_column") or "head",
+                                   c.get("deprel_column") or "deprel", require_head=True)
         return read_conllu(path)
 
     def vocabulary(self, train_examples) -> LabelVocabulary:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pixel.data.tasks import metrics
+from pixel.data.tasks import hub, metrics
 from pixel.data.tasks import qa as data
+from pixel.data.tasks.hub import HubSplit
 from pixel.finetune.base import Family, Feature
 
 
@@ -20,8 +21,8 @@ class QAFamily(Family):
     primary_metric = "f1"
     last_read: data.SquadData | None = None
 
-    def read(self, path: str | Path, labelled: bool = True) -> list[data.QAExample]:
-        squad = data.read_squad(path)
+    def read(self, path: str | Path | HubSplit, labelled: bool = True) -> list[data.QAExample]:
+        squad = hub.read_squad(path) if isinstance(path, HubSplit) else data.read_squad(path)
         self.last_read = squad
         return squad.examples
 

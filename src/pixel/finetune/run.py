@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from pixel.data.tasks.hub import HubSplit
 from pixel.data.tasks.labels import describe_unseen
 from pixel.finetune.base import FinetuningTask, build_features, predict_examples
 from pixel.finetune.config import FinetuneConfig
@@ -22,7 +23,7 @@ def _say(message: str, quiet: bool = False) -> None:
         print(message, flush=True)
 
 
-def _read_report(family, path: str, split: str) -> str:
+def _read_report(family, path: str | HubSplit, split: str) -> str:
     squad = getattr(family, "last_read", None)
     if squad is not None and (squad.skipped_answers or squad.skipped_questions):
         return (f"{split} {path}: {squad.skipped_answers} answers not found at answer_start were skipped, "
@@ -40,10 +41,11 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
 
     config.validate()
     family = make_family(config.task, config.task_settings())
-    train_examples = family.read(config.train)
-    report = _read_report(family, config.train, "train")
-    validation_examples = family.read(config.validation) if config.validation else None
-    report_validation = _read_report(family, config.validation, "validation") if config.validation else ""
+    train_source, validation_source = config.data_source("train"), config.data_source("validation")
+    train_examples = family.read(train_source)
+    report = _read_report(family, train_source, "train")
+    validation_examples = family.read(validation_source) if validation_source is not None else None
+    report_validation = _read_report(family, validation_source, "validation") if validation_source else ""
     vocabulary = family.vocabulary(train_examples)
     renderer = load_task_renderer(config.renderer or config.model, config.max_seq_length)
     model = build_model(config, family, vocabulary)
@@ -86,8 +88,9 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
     trainer.model.save_pretrained(output)
     renderer.save_pretrained(output)
     finetuned = FinetunedModel(family, trainer.model, renderer, vocabulary)
-    for split, path in (("validation", config.validation), ("test", config.test)):
-        if path:
+    for split in ("validation", "test"):
+        path = config.data_source(split)
+        if path is not None:
             metrics, _ = evaluate_file(finetuned, path, trainer.device, config.eval_batch_size,
                                        output / f"predictions_{split}.jsonl")
             results[split] = metrics
@@ -95,9 +98,9 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
     return results
 
 
-def evaluate_file(finetuned: FinetunedModel, path: str, device: torch.device | str, batch_size: int,
+def evaluate_file(finetuned: FinetunedModel, path: str | HubSplit, device: torch.device | str, batch_size: int,
                   predictions_path: Path | None) -> tuple[dict[str, float], list[Any]]:
-    """Metrics of ``finetuned`` on a labelled data file; predictions written as JSON lines (atomically)."""
+    """Metrics of ``finetuned`` on a labelled data file (or dataset split); predictions written as JSON lines (atomically)."""
     family = finetuned.family
     examples = family.read(path)
     predictions, loss, unseen = predict_examples(finetuned.model, family, examples, finetuned.renderer,

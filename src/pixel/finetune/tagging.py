@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pixel.data.tasks import metrics
+from pixel.data.tasks import hub, metrics
 from pixel.data.tasks.alignment import decode_word_predictions, token_feature
 from pixel.data.tasks.conllu import ConlluSentence, read_conllu
+from pixel.data.tasks.hub import HubSplit
 from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
 from pixel.data.tasks.ner import NerSentence, read_conll_ner
 from pixel.finetune.base import Family, Feature
@@ -81,7 +82,11 @@ class PosFamily(TaggingFamily):
     name = "pos"
     primary_metric = "accuracy"
 
-    def read(self, path: str | Path, labelled: bool = True) -> list[ConlluSentence]:
+    def read(self, path: str | Path | HubSplit, labelled: bool = True) -> list[ConlluSentence]:
+        if isinstance(path, HubSplit):
+            c = path.columns
+            return hub.read_conllu(path, c.get("tokens_column") or "tokens", c.get("tags_column") or "upos",
+                                   c.get("head_column"))
         return read_conllu(path)
 
     def score(self, examples, predictions) -> dict[str, float]:
@@ -99,7 +104,10 @@ class NerFamily(TaggingFamily):
     first_labels = ("O",)
     missing_label = "O"
 
-    def read(self, path: str | Path, labelled: bool = True) -> list[NerSentence]:
+    def read(self, path: str | Path | HubSplit, labelled: bool = True) -> list[NerSentence]:
+        if isinstance(path, HubSplit):
+            c = path.columns
+            return hub.read_ner(path, c.get("tokens_column") or "tokens", c.get("tags_column") or "ner_tags")
         return read_conll_ner(path)
 
     def score(self, examples, predictions) -> dict[str, float]:

@@ -125,6 +125,22 @@ def read_classification(
     strip_spaces applies the original's ``glue_strip_spaces`` to text and pair.
     """
     columns, rows = read_records(path)
+    return classification_examples(path, columns, rows, text_column, pair_column, label_column, regression,
+                                   strip_spaces)
+
+
+def classification_examples(
+    path: str | Path,
+    columns: list[str],
+    rows: list[tuple[int, dict[str, Any]]],
+    text_column: str = "sentence",
+    pair_column: str | None = None,
+    label_column: str | None = "label",
+    regression: bool = False,
+    strip_spaces: bool = False,
+) -> list[ClassificationExample]:
+    """Examples of ``(line, record)`` rows with the given columns (see read_classification); ``path`` names
+    the source in error messages (a file, or a Hub dataset split)."""
     wanted = [c for c in (text_column, pair_column, label_column) if c is not None]
     missing = [c for c in wanted if c not in columns]
     if missing:

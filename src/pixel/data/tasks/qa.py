@@ -69,6 +69,16 @@ def read_squad(path: str | Path) -> SquadData:
         records = list(_nested_records(path, parsed))
     else:
         records = _flat_records(path, parsed)
+    return squad_from_records(path, records)
+
+
+def squad_from_flat_items(source: str | Path, items: list[tuple[str, Any]]) -> SquadData:
+    """SquadData of ``(where, item)`` pairs in the flat Hugging Face layout (``id, question, context,
+    answers: {"text": [...], "answer_start": [...]}``); ``source`` names them in error messages."""
+    return squad_from_records(source, _flat_records(source, items))
+
+
+def squad_from_records(path: str | Path, records: list[tuple[str, dict[str, Any]]]) -> SquadData:
     examples: list[QAExample] = []
     skipped_answers = skipped_questions = 0
     seen_ids: set[str] = set()
