@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 HELP = ("Fine-tune a PIXEL model: pixel finetune {classification,pos,ner,parsing,qa} --model DIR_OR_HUB_ID "
-        "--train FILE --validation FILE [--test FILE] --output_dir DIR [--KEY VALUE ...]")
+        "--train FILE --validation FILE [--test FILE] --output_dir DIR [--KEY VALUE ...]; or a Hugging Face "
+        "dataset instead of files: --dataset NAME [--dataset_config CONFIG] [--test_split test]")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Any setting can be given as --KEY VALUE: --max_steps 2000 --learning_rate 5e-5 "
                      "--max_seq_length 128 --batch_size 32 --eval_every 200 --early_stopping_patience 5 "
                      "--seed 1 --device cpu; classification: --text_column --pair_column --label_column "
-                     "--regression --pooling_mode; qa: --doc_stride --question_max_length --version_2_with_negative")
+                     "--regression --pooling_mode; qa: --doc_stride --question_max_length --version_2_with_negative. "
+                     "Hub data (needs pip install 'pixel-lm[datasets]'): --dataset NAME --dataset_config CONFIG "
+                     "--train_split train --validation_split validation --test_split test; pos/ner: "
+                     "--tokens_column tokens --tags_column upos|ner_tags; parsing: --head_column head "
+                     "--deprel_column deprel")
     original = parser.parse_known_args
 
     # Settings are checked against the task's config class in run(), which names close matches for a typo.

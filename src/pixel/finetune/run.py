@@ -32,8 +32,9 @@ def _read_report(family, path: str | HubSplit, split: str) -> str:
 
 
 def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any]:
-    """Train ``config.task`` on ``config.train`` and leave a self-contained fine-tuned model in output_dir
-    (the best validation checkpoint when there is validation data, else the last). Returns the metrics:
+    """Train ``config.task`` on ``config.data_source("train")`` (a file or a dataset split) and leave a
+    self-contained fine-tuned model in output_dir (the best validation checkpoint when there is validation
+    data, else the last). Returns the metrics:
     {"validation": {...}, "test": {...}} as far as the data exists."""
     from pixel.train import checkpoint as ckpt
     from pixel.train.config import save_config
@@ -100,7 +101,8 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
 
 def evaluate_file(finetuned: FinetunedModel, path: str | HubSplit, device: torch.device | str, batch_size: int,
                   predictions_path: Path | None) -> tuple[dict[str, float], list[Any]]:
-    """Metrics of ``finetuned`` on a labelled data file (or dataset split); predictions written as JSON lines (atomically)."""
+    """Metrics of ``finetuned`` on a labelled data file (or dataset split); predictions written as JSON
+    lines (atomically)."""
     family = finetuned.family
     examples = family.read(path)
     predictions, loss, unseen = predict_examples(finetuned.model, family, examples, finetuned.renderer,
