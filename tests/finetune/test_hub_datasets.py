@@ -66,19 +66,19 @@ def install_fake_datasets(monkeypatch, splits: dict[tuple[str, str | None, str],
 
 TEXT = Value("string")
 
-# tests/data/tasks/sst2.tsv as glue/sst2 holds it: label is a ClassLabel whose names here are the file's.
+# tests/data/tasks/sst2.tsv as glue/sst2 holds it: label is a ClassLabel, read as its id "0"/"1" (the file's)
 SST2 = FakeDataset(
-    {"sentence": TEXT, "label": ClassLabel(["0", "1"]), "idx": Value("int32")},
+    {"sentence": TEXT, "label": ClassLabel(["negative", "positive"]), "idx": Value("int32")},
     [{"sentence": "it 's a charming and often affecting journey .", "label": 1, "idx": 0},
      {"sentence": "unflinchingly bleak and desperate", "label": 0, "idx": 1},
      {"sentence": "the film does n't work ( at all ) .", "label": 0, "idx": 2}],
 )
-# tests/data/tasks/pairs.csv with a ClassLabel of named classes
+# tests/data/tasks/pairs.csv with its labels as strings
 PAIRS = FakeDataset(
-    {"sentence1": TEXT, "sentence2": TEXT, "label": ClassLabel(["not_equivalent", "equivalent"])},
-    [{"sentence1": 'He said, "hello" .', "sentence2": "He greeted them .", "label": 1},
-     {"sentence1": "The cat sat .", "sentence2": "A dog ran .", "label": 0},
-     {"sentence1": "The cat sat .", "sentence2": "The cat was sitting .", "label": 1}],
+    {"sentence1": TEXT, "sentence2": TEXT, "label": TEXT},
+    [{"sentence1": 'He said, "hello" .', "sentence2": "He greeted them .", "label": "equivalent"},
+     {"sentence1": "The cat sat .", "sentence2": "A dog ran .", "label": "not_equivalent"},
+     {"sentence1": "The cat sat .", "sentence2": "The cat was sitting .", "label": "equivalent"}],
 )
 # tests/data/tasks/stsb.jsonl (regression scores as floats)
 STSB = FakeDataset(
@@ -174,8 +174,8 @@ def test_hub_readers_by_hand(monkeypatch):
     assert family.read(source)[1].upos == ["AUX", "PART", "VERB", "PUNCT"]
     family, source = _family_and_split("ner", monkeypatch)
     assert family.read(source)[2].labels == ["B-PER", "O", "O", "B-LOC", "I-LOC"]
-    family, source = _family_and_split("classification-pair", monkeypatch)
-    assert [e.label for e in family.read(source)] == ["equivalent", "not_equivalent", "equivalent"]
+    family, source = _family_and_split("classification", monkeypatch)
+    assert [e.label for e in family.read(source)] == ["1", "0", "0"]  # ids as text, not the names
 
 
 def test_missing_datasets_package_names_the_extra(monkeypatch):

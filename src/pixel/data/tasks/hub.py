@@ -1,8 +1,8 @@
 """Task data from a Hugging Face ``datasets`` dataset (optional package, imported only when used).
 
 Each reader gives the same examples as the file reader of its task (classification.py, conllu.py, ner.py,
-qa.py), so everything downstream is unchanged. ClassLabel columns (a label id per row, or per token) become
-their label names, as the files hold them. Errors name the split as ``NAME/CONFIG[SPLIT]:ROW`` (rows count
+qa.py), so everything downstream is unchanged. ClassLabel columns of token tasks (an id per token) become
+their label names, as the files hold them; a classification label stays its id (see read_classification). Errors name the split as ``NAME/CONFIG[SPLIT]:ROW`` (rows count
 from 1).
 """
 
@@ -84,14 +84,16 @@ def _name(source: HubSplit, row: int, column: str, value: Any, names: list[str] 
 def read_classification(source: HubSplit, text_column: str = "sentence", pair_column: str | None = None,
                         label_column: str | None = "label", regression: bool = False,
                         strip_spaces: bool = False) -> list[ClassificationExample]:
-    """As classification.read_classification, from a dataset split (ClassLabel ids become names)."""
+    """As classification.read_classification, from a dataset split. A ClassLabel column stays its ids, as
+    text ("0", "1", ...) like the GLUE files: the classification F1 is that of class "1" (GLUE's positive
+    class, e.g. MRPC "equivalent"), which sorted label names would not keep. -1 (no label) is an error."""
     dataset = load_split(source)
     wanted = [c for c in (text_column, pair_column, label_column) if c is not None]
     features, rows = _rows(source, dataset, wanted)
     if label_column is not None and not regression:
         names = class_names(features.get(label_column))
         for number, row in enumerate(rows, start=1):
-            row[label_column] = _name(source, number, label_column, row[label_column], names)
+            _name(source, number, label_column, row[label_column], names)  # checks the id
     return classification_examples(str(source), list(features) or wanted, list(enumerate(rows, start=1)),
                                    text_column, pair_column, label_column, regression, strip_spaces)
 
