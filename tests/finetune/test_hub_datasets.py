@@ -234,3 +234,11 @@ def test_finetune_from_a_dataset_end_to_end(tiny_pretrained, tmp_path, monkeypat
     printed = json.loads([line for line in capsys.readouterr().out.splitlines() if line.startswith("{")][-1])
     for key in ("precision", "recall", "f1", "accuracy"):
         assert printed[key] == pytest.approx(results["validation"][key], abs=1e-6), key
+    assert main(["evaluate", "--model", str(out), "--dataset", "fake_ner", "--split", "validation",
+                 "--device", "cpu"]) == 0
+    printed_hub = json.loads([line for line in capsys.readouterr().out.splitlines() if line.startswith("{")][-1])
+    assert printed_hub["data"] == "fake_ner[validation]" and (out / "predictions_fake_ner_validation.jsonl").is_file()
+    for key in ("precision", "recall", "f1", "accuracy"):
+        assert printed_hub[key] == pytest.approx(printed[key], abs=1e-6), key
+    assert main(["evaluate", "--model", str(out), "--device", "cpu"]) == 1
+    assert "--data FILE or --dataset NAME" in capsys.readouterr().err

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "Evaluate a fine-tuned model: pixel evaluate --model DIR --data FILE [--output PREDICTIONS.jsonl]"
+HELP = ("Evaluate a fine-tuned model: pixel evaluate --model DIR (--data FILE | --dataset NAME [--dataset_config "
+        "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +22,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--data", required=True, help="labelled file in the task's format")
+    parser.add_argument("--data", help="labelled file in the task's format")
+    parser.add_argument("--dataset", help="a Hugging Face dataset instead of --data (needs pip install "
+                                          "'pixel-lm[datasets]'); columns as in pixel finetune --dataset")
+    parser.add_argument("--dataset_config", help="configuration of --dataset (e.g. sst2 of glue)")
+    parser.add_argument("--split", default="test", help="split of --dataset (default test)")
+    for key in ("tokens_column", "tags_column", "head_column", "deprel_column"):
+        parser.add_argument(f"--{key}", help="column of --dataset (pos, ner, parsing; default as in finetune)")
     parser.add_argument("--output", help="predictions file (JSON lines); default: predictions_<data name>.jsonl "
                                          "in the model folder (current folder for a Hub id)")
 
@@ -38,8 +45,24 @@ def run(args: argparse.Namespace) -> int:
     device = default_device(args.device)
     finetuned = load_finetuned(args.model, args.task, args.pooling_mode, args.renderer, device)
     folder = Path(args.model) if Path(args.model).is_dir() else Path.cwd()
-    output = Path(args.output) if args.output else folder / f"predictions_{Path(args.data).stem}.jsonl"
-    metrics, _ = evaluate_file(finetuned, args.data, device, args.batch_size, output)
-    print(json.dumps({"task": finetuned.family.name, "data": args.data, **metrics}, sort_keys=True))
+    source = _data_source(args, finetuned.family.name)
+    name = Path(source).stem if isinstance(source, str) else f"{source.name}_{source.split}".replace("/", "_")
+    output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
+    metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
+    print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))
     print(f"pixel evaluate: predictions written to {output}")
     return 0
+
+
+def _data_source(args: argparse.Namespace, task: str):
+    """--data FILE, or a HubSplit of --dataset with the task's default columns (and the given ones)."""
+    from pixel.data.tasks.hub import HubSplit
+    from pixel.finetune.config import CONFIG_CLASSES
+
+    if bool(args.data) == bool(args.dataset):
+        raise ValueError("give the evaluation data: --data FILE or --dataset NAME (one of them)")
+    if args.data:
+        return args.data
+    columns = CONFIG_CLASSES[task]().hub_columns()
+    columns.update({key: getattr(args, key) for key in columns if getattr(args, key, None)})
+    return HubSplit(args.dataset, args.split, args.dataset_config, columns)
