@@ -104,12 +104,11 @@ class Trainer:
         # Dropout differs per rank; resume() replaces this state with the saved one.
         torch.manual_seed(config.seed + self.context.rank)
         self.output_dir = Path(config.output_dir)
-        self.model: nn.Module = task.model.to(self.device)
         self.sharded = config.distributed == "fsdp" and self.context.enabled
-        self._export_model: nn.Module | None = None  # FSDP: rank 0's unsharded CPU copy that checkpoints write
+        # FSDP: rank 0's unsharded CPU copy of the model, which checkpoints are written from
+        self._export_model = copy.deepcopy(task.model).cpu() if self.sharded and self.context.is_main else None
+        self.model: nn.Module = task.model.to(self.device)
         if self.sharded:
-            if self.context.is_main:
-                self._export_model = copy.deepcopy(self.model).cpu()
             shard_model(self.model, self.device, self.context)  # before the optimizer: parameters are replaced
         self.optimizer = build_optimizer(self.model, config.learning_rate, config.weight_decay, config.adam_betas,
                                          config.adam_eps)
