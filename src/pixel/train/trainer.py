@@ -391,7 +391,7 @@ def _clip(model: nn.Module, max_norm: float) -> float:
 
     params = [p for p in model.parameters() if p.grad is not None]
     norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-    if isinstance(norm, DTensor):  # FSDP: each rank holds the norm of its shard; combine them over all ranks
+    if isinstance(norm, DTensor):  # FSDP: the norm over the shards of all ranks, as one plain tensor
         norm = norm.full_tensor()
     torch.nn.utils.clip_grads_with_norm_(params, max_norm if max_norm > 0 else float("inf"), norm)
     return float(norm)
