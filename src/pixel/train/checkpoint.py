@@ -201,6 +201,11 @@ def read_trainer_state(checkpoint: str | os.PathLike) -> dict[str, Any]:
 
 def load_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> None:
     """Load model.safetensors strictly into ``model``; any missing/extra/mis-shaped key is a CheckpointError."""
+    model.load_state_dict(read_model_weights(model, checkpoint), strict=True)
+
+
+def read_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """model.safetensors, checked against ``model`` (keys and full shapes, also of a sharded model)."""
     path = Path(checkpoint) / MODEL_WEIGHTS
     state = _load_tensors(path)
     expected = model.state_dict()
@@ -211,10 +216,23 @@ def load_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> None:
     if missing or unexpected or shapes:
         raise CheckpointError(f"{path} does not fit this model (missing {missing[:5]}, unexpected "
                               f"{unexpected[:5]}, shapes {shapes[:5]}); check the model settings of the run")
-    model.load_state_dict(state, strict=True)
+    return state
 
 
 def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, checkpoint: str | os.PathLike) -> None:
+    saved = read_optimizer_state(model, optimizer, checkpoint)
+    named = _named_groups(model, optimizer)
+    for group, saved_group, pairs in zip(optimizer.param_groups, saved["param_groups"], named, strict=True):
+        group.update({k: v for k, v in saved_group.items() if k != "params"})
+        for name, param in pairs:
+            if name in saved["state"]:
+                optimizer.state[param] = {k: _like(v, param) for k, v in saved["state"][name].items()}
+
+
+def read_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer,
+                         checkpoint: str | os.PathLike) -> dict[str, Any]:
+    """optimizer.safetensors as ``full_optimizer_state`` returns it (CPU tensors), checked against the
+    parameter names of ``optimizer``."""
     path = Path(checkpoint) / OPTIMIZER_STATE
     tensors = _load_tensors(path)
     try:
@@ -234,11 +252,9 @@ def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, che
     for key, value in [*tensors.items(), *scalars.items()]:
         name, entry = key.rsplit(".", 1)
         state.setdefault(name, {})[entry] = value
-    for group, saved, pairs in zip(optimizer.param_groups, param_groups, named, strict=True):
-        group.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"})
-        for name, param in pairs:
-            if name in state:
-                optimizer.state[param] = {k: _like(v, param) for k, v in state[name].items()}
+    groups = [{k: (tuple(v) if isinstance(v, list) and k != "params" else v) for k, v in saved.items()}
+              for saved in param_groups]
+    return {"state": state, "param_groups": groups}
 
 
 def _like(value: Any, param: torch.Tensor) -> Any:

@@ -59,3 +59,54 @@ def all_reduce_mean(values: list[float], context: DistributedContext, device: to
 def barrier(context: DistributedContext) -> None:
     if context.enabled:
         dist.barrier()
+
+
+# ---------------------------------------------------------------------------------------------- FSDP
+
+def shard_model(model: torch.nn.Module, device: torch.device, context: DistributedContext) -> None:
+    """Shard ``model`` in place with FSDP2 (``fully_shard``): each transformer layer (every child of an
+    ``nn.ModuleList``) is one unit, the rest belongs to the root. Parameters become DTensors.
+
+    Rank 0's weights are broadcast first: FSDP (unlike DDP) assumes every rank starts from the same values."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            dist.broadcast(tensor, src=0)
+    mesh = init_device_mesh(device.type, (context.world_size,))
+    for module in list(model.modules()):
+        if isinstance(module, torch.nn.ModuleList):
+            for layer in module:
+                fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+
+
+def _full_options():
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+    return StateDictOptions(full_state_dict=True, cpu_offload=True)
+
+
+def gather_full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """(model state, optimizer state) of a sharded model as full CPU tensors on rank 0 (collective: every rank
+    calls it; other ranks get empty dicts). The optimizer state is keyed by parameter name, as in checkpoints."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
+
+    options = _full_options()
+    return (get_model_state_dict(model, options=options),
+            get_optimizer_state_dict(model, optimizer, options=options))
+
+
+def load_full_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, model_state: dict,
+                    optimizer_state: dict) -> None:
+    """Load full (unsharded) model and optimizer states into a sharded model; every rank keeps its shard."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        set_model_state_dict,
+        set_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, model_state, options=options)
+    set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)

@@ -20,6 +20,7 @@ Optional:
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,7 +32,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from pixel.train import checkpoint as ckpt
-from pixel.train.distributed import all_reduce_mean, barrier, init_distributed
+from pixel.train.distributed import (
+    all_reduce_mean,
+    barrier,
+    gather_full_state,
+    init_distributed,
+    load_full_state,
+    shard_model,
+)
 from pixel.train.metrics import MetricsLogger, device_peak_flops
 from pixel.train.optim import build_optimizer
 from pixel.train.schedule import build_schedule
@@ -62,6 +70,7 @@ class TrainerConfig:
     save_every: int = 500
     keep_last: int = 3
     device: str = "auto"
+    distributed: str = "ddp"
     peak_tflops: float | None = None
     progress: bool = True
     tensorboard: bool = True
@@ -72,6 +81,8 @@ class TrainerConfig:
     def validate(self) -> None:
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.distributed not in ("ddp", "fsdp"):
+            raise ValueError(f"distributed must be ddp or fsdp, got {self.distributed!r}")
         for name in ("max_steps", "batch_size", "grad_accum_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -93,7 +104,12 @@ class Trainer:
         # Dropout differs per rank; resume() replaces this state with the saved one.
         torch.manual_seed(config.seed + self.context.rank)
         self.output_dir = Path(config.output_dir)
+        self.sharded = config.distributed == "fsdp" and self.context.enabled
+        # FSDP: rank 0's unsharded CPU copy of the model, which checkpoints are written from
+        self._export_model = copy.deepcopy(task.model).cpu() if self.sharded and self.context.is_main else None
         self.model: nn.Module = task.model.to(self.device)
+        if self.sharded:
+            shard_model(self.model, self.device, self.context)  # before the optimizer: parameters are replaced
         self.optimizer = build_optimizer(self.model, config.learning_rate, config.weight_decay, config.adam_betas,
                                          config.adam_eps)
         self.scheduler = build_schedule(config.lr_schedule, self.optimizer, config.learning_rate,
@@ -124,8 +140,12 @@ class Trainer:
             raise ckpt.CheckpointError(
                 f"{checkpoint}: {examples} examples were consumed, not a multiple of this run's batch_size x "
                 f"world_size = {self.global_micro_batch}; resume with the batch size of the original run")
-        ckpt.load_model_weights(self.model, checkpoint)
-        ckpt.load_optimizer_state(self.model, self.optimizer, checkpoint)
+        if self.sharded:
+            load_full_state(self.model, self.optimizer, ckpt.read_model_weights(self.model, checkpoint),
+                            ckpt.read_optimizer_state(self.model, self.optimizer, checkpoint))
+        else:
+            ckpt.load_model_weights(self.model, checkpoint)
+            ckpt.load_optimizer_state(self.model, self.optimizer, checkpoint)
         self.scheduler.load_state_dict(scheduler_state)
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
@@ -138,7 +158,7 @@ class Trainer:
 
     def _wrap_model(self) -> nn.Module:
         model = self.model
-        if self.context.enabled:
+        if self.context.enabled and not self.sharded:
             from torch.nn.parallel import DistributedDataParallel
 
             model = DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
@@ -295,9 +315,10 @@ class Trainer:
         best_index = values.index(best)
         if best_index == len(values) - 1:
             self.history["best"] = {"step": self.step, name: best}
+            model, _ = self._full_state()
             if self.context.is_main:
-                save_model_folder(self.output_dir / "best", self.model,
-                                  lambda path: self.task.save_extras(path, self.model, self.history))
+                save_model_folder(self.output_dir / "best", model,
+                                  lambda path: self.task.save_extras(path, model, self.history))
         patience = self.config.early_stopping_patience
         return bool(patience) and len(values) - 1 - best_index >= patience
 
@@ -310,6 +331,7 @@ class Trainer:
 
             rng_all = [None] * self.context.world_size
             dist.all_gather_object(rng_all, rng_tensors)
+        model, optimizer_state = self._full_state()
         folder = None
         if self.context.is_main:
             state = {"step": self.step, "examples_consumed": self.examples_consumed,
@@ -318,11 +340,21 @@ class Trainer:
                      "rng": rng_json, "history": self.history, "world_size": self.context.world_size,
                      "trainer_config": asdict(self.config)}
             folder = ckpt.save_checkpoint(
-                self.output_dir, self.step, self.model, ckpt.full_optimizer_state(self.model, self.optimizer),
-                state, rng_all, save_extras=lambda path: self.task.save_extras(path, self.model, self.history),
+                self.output_dir, self.step, model, optimizer_state, state, rng_all,
+                save_extras=lambda path: self.task.save_extras(path, model, self.history),
                 keep_last=self.config.keep_last)
         barrier(self.context)
         return folder
+
+    def _full_state(self) -> tuple[nn.Module, dict[str, Any]]:
+        """(unsharded model, optimizer state by parameter name) for rank 0 to write. Under FSDP this gathers the
+        shards (every rank must call it) into rank 0's CPU copy of the model."""
+        if not self.sharded:
+            return self.model, ckpt.full_optimizer_state(self.model, self.optimizer)
+        model_state, optimizer_state = gather_full_state(self.model, self.optimizer)
+        if self._export_model is not None:
+            self._export_model.load_state_dict(model_state, strict=True)
+        return self._export_model, optimizer_state
 
 
 @dataclass
@@ -354,8 +386,15 @@ def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:
+    """Clip to a global gradient norm of ``max_norm`` (0 = no clipping); returns the norm before clipping."""
+    from torch.distributed.tensor import DTensor
+
     params = [p for p in model.parameters() if p.grad is not None]
-    return float(torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf")))
+    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+    if isinstance(norm, DTensor):  # FSDP: the norm over the shards of all ranks, as one plain tensor
+        norm = norm.full_tensor()
+    torch.nn.utils.clip_grads_with_norm_(params, max_norm if max_norm > 0 else float("inf"), norm)
+    return float(norm)
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):
