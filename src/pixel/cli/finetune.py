@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pixel.cli.options import collect_overrides
+
 HELP = ("Fine-tune a PIXEL model: pixel finetune {classification,pos,ner,parsing,qa} --model DIR_OR_HUB_ID "
         "--train FILE --validation FILE [--test FILE] --output_dir DIR [--KEY VALUE ...]; or a Hugging Face "
         "dataset instead of files: --dataset NAME [--dataset_config CONFIG] [--test_split test]")
@@ -25,15 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "--train_split train --validation_split validation --test_split test; pos/ner: "
                      "--tokens_column tokens --tags_column upos|ner_tags; parsing: --head_column head "
                      "--deprel_column deprel")
-    original = parser.parse_known_args
-
-    # Settings are checked against the task's config class in run(), which names close matches for a typo.
-    def parse_known_args(args=None, namespace=None):
-        namespace, extras = original(args, namespace)
-        namespace.overrides = list(getattr(namespace, "overrides", None) or []) + extras
-        return namespace, []
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    collect_overrides(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pixel.cli.options import collect_overrides
+
 HELP = "Pretrain a PIXEL model on text files: pixel pretrain --config FILE [--KEY VALUE ...] [--resume [DIR]]"
 
 
@@ -14,16 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue a run: from the newest checkpoint in output_dir, or the given folder")
     parser.epilog = ("Any config key can be set on the command line: --max_steps 3 --output_dir out "
                      "--train_files 'corpus/*.txt' --model.hidden_size 64 --init_from DIR_OR_HUB_ID")
-    original = parser.parse_known_args
-
-    # Config keys are not argparse options (there are many, and dict keys are open): collect them here and
-    # check them against the config class in run(), which names close matches for a typo.
-    def parse_known_args(args=None, namespace=None):
-        namespace, extras = original(args, namespace)
-        namespace.overrides = list(getattr(namespace, "overrides", None) or []) + extras
-        return namespace, []
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    collect_overrides(parser)
 
 
 def run(args: argparse.Namespace) -> int:
