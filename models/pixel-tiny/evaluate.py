@@ -1,5 +1,6 @@
 """Validation loss of a pretrained model next to the loss of predicting zeros for every masked patch,
-on the same validation strips and masks as the training run's validation.
+on the same validation strips and masks (the model's own mask, quota fill included) as the training run's
+validation.
 
 Usage: python evaluate.py MODEL_DIR RUN_CONFIG.yaml VALIDATION_FILE [--examples N]
 """
@@ -15,7 +16,6 @@ from pixel.model.pixel import PIXELForPreTraining
 from pixel.render.base import load_renderer
 from pixel.train.config import load_config
 from pixel.train.pretraining import PretrainConfig, PretrainingTask, zero_prediction_loss
-from pixel.train.trainer import Trainer
 
 
 def main() -> None:
@@ -30,14 +30,19 @@ def main() -> None:
     if args.examples:
         overrides.append(("validation_examples", str(args.examples)))
     config = load_config(PretrainConfig, args.config, overrides)
-    model = PIXELForPreTraining.from_pretrained(args.model)
+    model = PIXELForPreTraining.from_pretrained(args.model).eval()
     task = PretrainingTask(config, model, load_renderer(args.model))
     batches = task.eval_batches()
-    trainer = Trainer(task, config)
+    total, examples, masks = 0.0, 0, []
     with torch.no_grad():
-        val_loss = trainer.evaluate()
-    zero = zero_prediction_loss(batches)
-    examples = sum(len(b["example_index"]) for b in batches)
+        torch.manual_seed(config.seed)  # as Trainer.evaluate
+        for batch in batches:
+            output = model(**task.model_inputs(batch, torch.device("cpu")))
+            total += output.loss.item() * len(batch["example_index"])
+            examples += len(batch["example_index"])
+            masks.append(output.mask)
+    val_loss = total / examples
+    zero = zero_prediction_loss(batches, masks)
     print(json.dumps({"validation_examples": examples, "val_loss": val_loss, "zero_prediction_loss": zero,
                       "ratio": val_loss / zero}, indent=1))
 

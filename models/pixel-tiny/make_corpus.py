@@ -2,11 +2,13 @@
 `apt-get install fortunes-min fortunes-de fortunes-es fortunes-it fortunes-ru`).
 
 Each fortune (the text between lines holding only "%") becomes one line; every 50th fortune goes to the
-validation file. Usage: python make_corpus.py OUT_DIR
+validation file. Both files are shuffled with a fixed seed, so that training and validation mix the languages
+(the packages come one language after the other). Usage: python make_corpus.py OUT_DIR
 """
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -33,6 +35,8 @@ def main(out_dir: str) -> None:
     for file in files:
         for number, line in enumerate(fortunes(file)):
             (dev if number % 50 == 49 else train).append(line)
+    random.Random(0).shuffle(train)
+    random.Random(1).shuffle(dev)
     (out / "train.txt").write_text("\n".join(train) + "\n", encoding="utf-8")
     (out / "dev.txt").write_text("\n".join(dev) + "\n", encoding="utf-8")
     print(f"{len(files)} files: {len(train)} train / {len(dev)} validation fortunes")

@@ -42,3 +42,5 @@ def test_zero_prediction_loss_by_hand():
     assert zero_prediction_loss([batch]) == pytest.approx(expected, rel=1e-9)
     batch["patch_mask"] = torch.tensor([[1.0, 1.0]])  # the blank patch's target is all zeros: loss 0
     assert zero_prediction_loss([batch]) == pytest.approx(expected / 2, rel=1e-9)
+    # the model's own masks (quota fill included) replace patch_mask when given
+    assert zero_prediction_loss([batch], masks=[torch.tensor([[1.0, 0.0]])]) == pytest.approx(expected, rel=1e-9)

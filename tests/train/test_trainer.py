@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 from toy import toy_task
 
 from pixel.train.metrics import read_metrics
@@ -27,3 +28,23 @@ def test_bad_settings_are_rejected(tmp_path):
         toy_task(tmp_path, precision="fp8")
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         toy_task(tmp_path, batch_size=0)
+
+
+def test_validation_repeats_the_random_draws_of_the_forward(tmp_path):
+    """PIXEL's forward fills the mask quota with randomly chosen patches; every evaluation must see the same
+    ones, whatever training did to the random state in between, and must leave that state untouched."""
+    task = toy_task(tmp_path)
+    forward = task.model.forward
+
+    def forward_with_a_random_draw(*args, **kwargs):
+        output = forward(*args, **kwargs)
+        output.loss = output.loss + torch.rand(())
+        return output
+
+    task.model.forward = forward_with_a_random_draw
+    trainer = Trainer(task, task.config)
+    first = trainer.evaluate()
+    torch.rand(5)  # training draws in between
+    state = torch.random.get_rng_state()
+    assert trainer.evaluate() == first
+    assert torch.equal(torch.random.get_rng_state(), state)

@@ -355,6 +355,7 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         self.vit = PIXELModel(config, add_pooling_layer=False, embedding_dropout=False)
         self.decoder = PIXELDecoder(config)
         self.post_init()
+        self.vit.embeddings.patch_embeddings.reset_parameters()
         self.vit.embeddings.position_embeddings.requires_grad_(False)
 
     def patchify(self, pixel_values: torch.Tensor) -> torch.Tensor:

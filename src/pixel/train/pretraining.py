@@ -204,16 +204,19 @@ class PretrainingTask:
                                          caption=f"loss {float(output.loss):.4f}")
 
 
-def zero_prediction_loss(batches: list[dict[str, torch.Tensor]]) -> float:
+def zero_prediction_loss(
+    batches: list[dict[str, torch.Tensor]], masks: list[torch.Tensor] | None = None
+) -> float:
     """Loss of predicting 0 for every masked patch (norm-pix targets): the baseline a model must beat.
 
     Per patch the target is (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3 values, so its MSE
     against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank ones. Averaged like the
     model's loss (over masked, attended patches of a batch), then over batches weighted by their size, as the
-    trainer's validation loss.
+    trainer's validation loss. ``masks`` [b, L] per batch (the model's output ``mask``, which also holds the
+    patches that fill the mask quota) replace the batches' ``patch_mask``.
     """
     total, weight = 0.0, 0
-    for batch in batches:
+    for index, batch in enumerate(batches):
         images = batch["pixel_values"].double() / 255.0
         if images.ndim == 3:  # grey strips become three equal channels, as the model input
             images = images.unsqueeze(-1).expand(-1, -1, -1, 3)
@@ -221,7 +224,8 @@ def zero_prediction_loss(batches: list[dict[str, torch.Tensor]]) -> float:
         patches = images.reshape(b, h, w // h, h, c).permute(0, 2, 1, 3, 4).reshape(b, w // h, -1)
         variance = patches.var(dim=-1, unbiased=True)
         per_patch = variance * (patches.shape[-1] - 1) / patches.shape[-1] / (variance + NORM_PIX_EPS)
-        counted = batch["patch_mask"].double() * batch["attention_mask"].double()
+        mask = batch["patch_mask"] if masks is None else masks[index].cpu()
+        counted = mask.double() * batch["attention_mask"].double()
         if counted.sum() > 0:
             total += float((per_patch * counted).sum() / counted.sum()) * b
             weight += b

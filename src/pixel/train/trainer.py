@@ -269,6 +269,9 @@ class Trainer:
         model.eval()
         total, weight = 0.0, 0
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            # Random draws inside the model (e.g. the patches that fill the mask quota) are the same at every
+            # evaluation, so validation losses of different steps compare like with like.
+            torch.manual_seed(self.config.seed)
             for batch in batches:
                 with self._autocast():
                     loss = model(**self.task.model_inputs(batch, self.device)).loss
