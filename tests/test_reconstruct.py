@@ -104,3 +104,11 @@ def test_a_mask_that_misses_the_text_is_an_error_not_nan(model):
             assert "no masked patch fell on the text" in str(err)
             outcomes.add("miss")
     assert outcomes == {"hit", "miss"}
+
+
+def test_single_patch_spans_as_pixel_tiny_was_trained(model):
+    _, _, details = reconstruct(model, StubRenderer(), "x" * 60, max_span_length=1, seed=2)
+    requested = details.patch_mask.astype(bool)
+    assert requested.sum() > 5 and not (requested[1:] & requested[:-1]).any()  # never two in a row
+    with pytest.raises(ValueError, match="max_span_length"):
+        reconstruct(model, StubRenderer(), "text", max_span_length=7)

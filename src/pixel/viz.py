@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 PATCH = 16
 NORM_PIX_EPS = 1e-6
+SPAN_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)  # cumulative span-length weights of pretraining
 ROW_NAMES = ("input", "masked", "prediction", "paste")
 
 LABEL_WIDTH = 96
@@ -221,7 +222,13 @@ class FigureLayout:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """The bundled Noto Sans (Latin, Greek, Cyrillic captions), else Pillow's default font."""
+    from pixel.render.base import DEFAULT_FONT_FILE
+
+    try:
+        return ImageFont.truetype(str(DEFAULT_FONT_FILE), size=size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 NORMALISATION_NOTE = (
@@ -431,6 +438,7 @@ def reconstruct(
     seed: int = 0,
     max_seq_length: int | None = None,
     *,
+    max_span_length: int = 6,
     caption: str | Sequence[str] = (),
     crop: bool = True,
     patches_per_line: int | None = 64,
@@ -439,7 +447,8 @@ def reconstruct(
     """Render ``text``, mask it, let a pretraining model reconstruct it, and draw the result.
 
     Masking as the original visualiser: ``ceil(mask_ratio * L)`` patches as spans (``span=True``, the
-    pretraining ``SpanMaskingGenerator``: max span 6, weights .2 .4 .6 .8 .9 1) or uniformly at random over
+    pretraining ``SpanMaskingGenerator``: spans up to ``max_span_length`` = 6 with weights .2 .4 .6 .8 .9 1,
+    cut and rescaled for shorter maxima; 1 = single patches, as pixel-tiny was trained) or uniformly at random over
     the whole strip (at least one text patch), and the model removes exactly ``L - int(L * (1 - mask_ratio))``.
     Everything random is drawn from ``seed``; global random state is left as it was. The model runs in eval
     mode without gradients; neither it nor the renderer is changed (``max_seq_length`` works on copies,
@@ -472,8 +481,12 @@ def reconstruct(
     num_attended = int(attention_mask.sum())
     num_removed = num_patches - int(num_patches * (1.0 - mask_ratio))
     if span:
-        generator = SpanMaskingGenerator(num_patches, math.ceil(mask_ratio * num_patches), max_span_length=6,
-                                         cumulative_span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0], seed=seed)
+        if not 1 <= max_span_length <= len(SPAN_WEIGHTS):
+            raise ValueError(f"max_span_length: expected 1 to {len(SPAN_WEIGHTS)}, got {max_span_length}")
+        weights = SPAN_WEIGHTS[:max_span_length]
+        generator = SpanMaskingGenerator(num_patches, math.ceil(mask_ratio * num_patches),
+                                         max_span_length=max_span_length,
+                                         cumulative_span_weights=[w / weights[-1] for w in weights], seed=seed)
         patch_mask = np.asarray(generator.gen(encoding.num_text_patches + 1), dtype=np.float32)
     else:
         patch_mask = random_patch_mask(num_patches, num_removed, num_attended, seed)

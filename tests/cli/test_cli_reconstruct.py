@@ -67,7 +67,6 @@ def test_reconstruct_uses_the_renderer_saved_with_the_model(model_dir, tmp_path,
     ("extra", "message"),
     [
         (["--model", "{tmp}/no-such-model"], "model folder not found"),
-        ([], "--model is required"),
         (["--model", "{model}", "--mask-ratio", "1.5"], "--mask-ratio"),
         (["--model", "{model}", "-o", "{tmp}/recon.unknownext"], "must end in .png"),
         (["--model", "{model}", "-o", "{tmp}/missing-dir/recon.png"], "output folder does not exist"),
@@ -101,3 +100,17 @@ def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path,
     err = capsys.readouterr().err
     assert code == 1
     assert "apt-get install" in err and "pangocairocffi" in err and "Traceback" not in err
+
+
+def test_without_model_the_shipped_model_is_used_or_the_error_says_so(tmp_path, capsys, monkeypatch):
+    import pixel.cli.reconstruct as reconstruct
+
+    if reconstruct.shipped_model() is not None:
+        code = main(["reconstruct", "Hello world, pixels!", "-o", str(tmp_path / "recon.png")])
+        assert code == 0
+        assert f"renderer: {reconstruct.SHIPPED_MODEL}" in capsys.readouterr().out
+    monkeypatch.setattr(reconstruct, "SHIPPED_MODEL", tmp_path / "no-model")
+    code = main(["reconstruct", "Hello", "-o", str(tmp_path / "other.png")])
+    err = capsys.readouterr().err
+    assert code == 1 and "--model is required" in err and "no-model" in err
+    assert not (tmp_path / "other.png").exists()

@@ -95,10 +95,13 @@ def test_demo_writes_one_picture_per_sample_and_an_overview(tmp_path: Path, caps
 
     assert main(["demo", "--output-dir", str(tmp_path / "demo"), "--scale", "2"]) == 0
     written = sorted(path.name for path in (tmp_path / "demo").iterdir())
-    assert written == sorted([f"{name}.png" for name in SAMPLES] + ["overview.png"])
+    from pixel.cli.reconstruct import shipped_model
+
+    reconstruction = ["reconstruction.png"] if shipped_model() is not None else []
+    assert written == sorted([f"{name}.png" for name in SAMPLES] + ["overview.png"] + reconstruction)
     english = read_png(tmp_path / "demo" / "english.png")
     assert english.shape[0] == 32 and english.shape[1] % 32 == 0 and english.ndim == 3
     overview = read_png(tmp_path / "demo" / "overview.png")
     assert overview.shape[0] > 32 * len(SAMPLES)
     printed = capsys.readouterr().out
-    assert printed.count("wrote ") == len(SAMPLES) + 1
+    assert printed.count("wrote ") == len(SAMPLES) + 1 + len(reconstruction)

@@ -1,7 +1,7 @@
-"""`pixel demo`: render a multilingual sample and write one picture per sample plus an overview.
+"""`pixel demo`: render a multilingual sample and write one picture per sample plus an overview; then let the
+shipped model (models/pixel-tiny) reconstruct masked patches of a multilingual strip.
 
-Each step is one function (samples -> encodings -> pictures) so that later steps (e.g. reconstructions by a
-shipped model) can add pictures of their own.
+Each step is one function (samples -> encodings -> pictures -> reconstruction).
 """
 
 from __future__ import annotations
@@ -35,6 +35,14 @@ SAMPLES: dict[str, Sample] = {
     "pair": ("What is the capital of France?", "Paris is the capital of France."),
     "words": ["PIXEL", "starts", "every", "word", "on", "a", "new", "patch", "."],
 }
+
+
+# One strip in the five languages pixel-tiny was trained on (none of these sentences is in its corpus).
+RECONSTRUCTION_SAMPLE = (
+    "PIXEL reads text as pictures and needs no vocabulary at all. Jede Sprache, die sich zeichnen lässt, kann "
+    "es lesen. Lee el texto como una imagen, sin tokens. Ogni lingua che si può scrivere si legge così. "
+    "Модель читает текст как картинку."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +87,24 @@ def write_pictures(encodings: dict[str, Encoding], output_dir: Path, scale: int)
     return written
 
 
+def write_reconstruction(model_dir: Path, output_dir: Path) -> tuple[Path, float]:
+    """Mask single patches of RECONSTRUCTION_SAMPLE (25 %, as the model was trained), let the model fill them
+    in, write ``reconstruction.png``; returns (file, reconstruction loss)."""
+    import numpy as np
+
+    from pixel.model.pixel import PIXELForPreTraining
+    from pixel.render.base import load_renderer
+    from pixel.render.picture import save_png
+    from pixel.viz import reconstruct
+
+    model = PIXELForPreTraining.from_pretrained(model_dir)
+    image, loss, _details = reconstruct(
+        model, load_renderer(model_dir), RECONSTRUCTION_SAMPLE, max_span_length=1, seed=0,
+        caption=f"Model: {model_dir.name} (models/pixel-tiny/README.md)", patches_per_line=64, scale=2,
+    )
+    return save_png(np.asarray(image), output_dir / "reconstruction.png"), loss
+
+
 def run(args: argparse.Namespace) -> int:
     from pixel.render.pangocairo import PangoCairoTextRenderer
     from pixel.render.picture import describe_chars
@@ -96,4 +122,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:>9}: {encoding.num_text_patches:3d} text patches{note}")
     for path in write_pictures(encodings, output_dir, args.scale):
         print(f"wrote {path}")
+
+    from pixel.cli.reconstruct import SHIPPED_MODEL, shipped_model
+
+    model_dir = shipped_model()
+    if model_dir is None:
+        print(f"no reconstruction: the shipped model {SHIPPED_MODEL} is not there (it comes with a clone of the "
+              "repository); `pixel reconstruct TEXT --model DIR` works with any pretraining model")
+        return 0
+    path, loss = write_reconstruction(model_dir, output_dir)
+    print(f"wrote {path} (pixel-tiny filled in 25 % masked patches; reconstruction loss {loss:.3f})")
     return 0

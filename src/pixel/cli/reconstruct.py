@@ -12,6 +12,9 @@ from typing import Any
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
 
 RENDERER_CONFIG = "text_renderer_config.json"
+# The small model this project trained and ships (models/pixel-tiny/README.md); it lives in the source
+# repository, next to src/, so a clone has it and an installed wheel does not.
+SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "models" / "pixel-tiny"
 INSTALL_HINT = (
     "Rendering needs the PangoCairo libraries: on Debian/Ubuntu `apt-get install libpango-1.0-0 "
     "libpangocairo-1.0-0 libpangoft2-1.0-0 libcairo2 fontconfig` and `pip install pangocairocffi` (or "
@@ -22,11 +25,14 @@ INSTALL_HINT = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="the text to render and reconstruct")
     parser.add_argument("--model", help="pretraining model: a folder saved with save_pretrained, or a Hub id "
-                        "(e.g. Team-PIXEL/pixel-base)")
+                        "(e.g. Team-PIXEL/pixel-base); default: models/pixel-tiny of the repository")
     parser.add_argument("-o", "--output", default="recon.png", help="picture to write (PNG; default recon.png)")
     parser.add_argument("--mask-ratio", type=float, default=0.25, help="share of the strip's patches to mask")
     parser.add_argument("--masking", choices=("span", "random"), default="span",
                         help="span masking of pretraining (default) or uniformly random patches")
+    parser.add_argument("--max-span-length", type=int, default=None,
+                        help="longest masked span, 1-6 (default 6 as pixel-base's pretraining; 1 for pixel-tiny, "
+                        "which was trained on single masked patches)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mask (default 0)")
     parser.add_argument("--max-seq-length", type=int, default=None,
                         help="patches in the strip (default: the model's; shorter truncates position embeddings)")
@@ -43,10 +49,18 @@ def _is_hub_id(name: str) -> bool:
     return name.count("/") == 1 and not name.startswith((".", "/", "~")) and not Path(name).exists()
 
 
+def shipped_model() -> Path | None:
+    """models/pixel-tiny of the repository when its weights are there, else None."""
+    return SHIPPED_MODEL if (SHIPPED_MODEL / "model.safetensors").is_file() else None
+
+
 def _model_location(name: str | None) -> str:
     if name is None:
+        if shipped_model() is not None:
+            return str(SHIPPED_MODEL)
         raise ValueError("--model is required: a pretraining model folder (save_pretrained) or a Hub id such as "
-                         "Team-PIXEL/pixel-base")
+                         f"Team-PIXEL/pixel-base (the default, {SHIPPED_MODEL}, comes with a clone of the "
+                         "repository and is not there)")
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -96,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--mask-ratio: expected a number between 0 and 1 (exclusive), got {args.mask_ratio}")
     if args.patches_per_line < 0:
         raise ValueError(f"--patches-per-line: expected 0 (no wrapping) or more, got {args.patches_per_line}")
+    max_span_length = args.max_span_length or (1 if Path(model_location) == SHIPPED_MODEL else 6)
     output = Path(args.output).expanduser()
     if output.suffix.lower() != ".png":
         raise ValueError(f"--output {output}: the picture is a PNG, so the file name must end in .png")
@@ -117,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         # Native Pango/cairo handles are created on the first render, inside reconstruct.
         image, loss, details = reconstruct(
             model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
-            max_seq_length=args.max_seq_length, caption=f"Model: {model_location} | renderer: {renderer_source}",
+            max_seq_length=args.max_seq_length, max_span_length=max_span_length, caption=f"Model: {model_location} | renderer: {renderer_source}",
             crop=not args.no_crop, patches_per_line=args.patches_per_line or None, scale=args.scale,
         )
     save_png(np.asarray(image), output)
