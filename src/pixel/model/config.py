@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from typing import Any
+
+from pixel.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -210,14 +211,6 @@ class PIXELConfig:
 
 
 def atomic_write_text(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and os.replace."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    """Write `text` to `path` atomically (pixel.io.atomic_path)."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")

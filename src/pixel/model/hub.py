@@ -11,12 +11,12 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import tempfile
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from pixel.io import atomic_path
 from pixel.model.config import PIXELConfig
 from pixel.model.resize import resize_position_embeddings
 
@@ -214,13 +214,6 @@ def save_pretrained(model: PIXELPreTrainedModel, save_directory: str | os.PathLi
     directory = os.fspath(save_directory)
     os.makedirs(directory, exist_ok=True)
     model.config.architectures = [type(model).__name__]
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SAFETENSORS_NAME)
-    os.close(fd)
-    try:
-        save_file(_unshared(model.state_dict()), tmp, metadata={"format": "pt"})
-        os.replace(tmp, os.path.join(directory, SAFETENSORS_NAME))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(os.path.join(directory, SAFETENSORS_NAME)) as temporary:
+        save_file(_unshared(model.state_dict()), str(temporary), metadata={"format": "pt"})
     model.config.save_pretrained(directory)

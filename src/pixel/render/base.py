@@ -17,13 +17,13 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from pixel.io import atomic_path
 from pixel.render.encoding import Encoding
 
 CONFIG_NAME = "text_renderer_config.json"
@@ -106,27 +106,15 @@ def blacken_patches(pixel_values: np.ndarray, patch_indices: list[int], pixels_p
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically (pixel.io.atomic_path)."""
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
 
 
 def copy_atomic(source: Path, target: Path) -> None:
-    """Copy a file through a temporary file in the target's folder and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Copy a file atomically (pixel.io.atomic_path)."""
+    with atomic_path(target) as temporary:
+        shutil.copyfile(source, temporary)
 
 
 class TextRenderer:

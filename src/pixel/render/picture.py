@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from pixel.io import atomic_path
 from pixel.render.encoding import Encoding
 
 GRID_COLOUR = (80, 150, 255)
@@ -65,14 +65,8 @@ def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"output file must end in .png, got {str(path)!r}")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {target.parent}")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(np.ascontiguousarray(image)).save(handle, format="PNG")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as temporary:
+        Image.fromarray(np.ascontiguousarray(image)).save(temporary, format="PNG")
     return target
 
 
