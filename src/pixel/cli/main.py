@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`pixel ... | head`): stop quietly, and keep Python's exit-time flush of
+        # stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
         # Library errors are written for people: print them without a traceback.
         print(f"pixel {args.command}: error: {err}", file=sys.stderr)
