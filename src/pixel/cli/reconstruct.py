@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--mask-ratio: expected a number between 0 and 1 (exclusive), got {args.mask_ratio}")
     if args.patches_per_line < 0:
         raise ValueError(f"--patches-per-line: expected 0 (no wrapping) or more, got {args.patches_per_line}")
-    max_span_length = args.max_span_length or (1 if Path(model_location) == SHIPPED_MODEL else 6)
+    max_span_length = args.max_span_length
+    if max_span_length is None:
+        max_span_length = 1 if Path(model_location) == SHIPPED_MODEL else 6
     output = Path(args.output).expanduser()
     if output.suffix.lower() != ".png":
         raise ValueError(f"--output {output}: the picture is a PNG, so the file name must end in .png")
@@ -132,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         # Native Pango/cairo handles are created on the first render, inside reconstruct.
         image, loss, details = reconstruct(
             model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
-            max_seq_length=args.max_seq_length, max_span_length=max_span_length, caption=f"Model: {model_location} | renderer: {renderer_source}",
+            max_seq_length=args.max_seq_length, max_span_length=max_span_length,
+            caption=f"Model: {model_location} | renderer: {renderer_source}",
             crop=not args.no_crop, patches_per_line=args.patches_per_line or None, scale=args.scale,
         )
     save_png(np.asarray(image), output)
