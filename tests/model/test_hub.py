@@ -9,28 +9,13 @@ from typing import ClassVar
 
 import pytest
 import torch
+from test_pixel_model import tiny_config  # tests/model is on sys.path (rootdir-relative test modules)
 from torch import nn
 
 from pixel.model.config import PIXELConfig
 from pixel.model.pixel import PIXELForPreTraining, PIXELModel, PIXELPreTrainedModel
 
 TINY = Path(__file__).parents[1] / "data" / "golden" / "model" / "tiny-pixel"
-
-
-def tiny_config(**overrides: object) -> PIXELConfig:
-    settings: dict[str, object] = {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 64,
-        "decoder_hidden_size": 16,
-        "decoder_num_hidden_layers": 1,
-        "decoder_num_attention_heads": 2,
-        "decoder_intermediate_size": 32,
-        "image_size": [16, 256],
-    }
-    settings.update(overrides)
-    return PIXELConfig(**settings)
 
 
 class ToyHead(PIXELPreTrainedModel):
