@@ -273,3 +273,18 @@ def test_bad_inputs_are_clear_errors() -> None:
         PIXELModel(tiny_config(hidden_act="nope"))
     with pytest.raises(TypeError, match="PIXELConfig"):
         PIXELModel({"hidden_size": 32})  # type: ignore[arg-type]
+
+
+def test_pretraining_from_scratch_initialises_the_patch_embedding_like_the_original_run():
+    """Xavier-uniform kernel on its [D, C*p*p] view and PyTorch's default conv bias (the original pretraining
+    script swapped in fresh embeddings after the N(0, initializer_range) init); the other layers keep it."""
+    torch.manual_seed(0)
+    config = tiny_config(hidden_size=64, initializer_range=0.02)
+    model = PIXELForPreTraining(config)
+    projection = model.vit.embeddings.patch_embeddings.projection
+    fan_in = 3 * 16 * 16
+    xavier_bound = (6 / (64 + fan_in)) ** 0.5
+    assert projection.weight.abs().max() <= xavier_bound
+    assert abs(projection.weight.std().item() - xavier_bound / 3**0.5) < 0.05 * xavier_bound
+    assert 0 < projection.bias.abs().max() <= 1 / fan_in**0.5
+    assert abs(model.decoder.decoder_embed.weight.std().item() - 0.02) < 0.002

@@ -23,8 +23,7 @@ class PIXELPatchEmbeddings(nn.Module):
     def reset_parameters(self) -> None:
         """The initialisation the original's pretraining run actually used (its script swapped in fresh
         embeddings after the model's N(0, 0.02) init): Xavier-uniform on the [D, C*p*p] view of the kernel and
-        PyTorch's default bias, U(+-1/sqrt(C*p*p)). The kernel is ~2.3x larger than N(0, 0.02) at D = 192, so
-        the content of a patch is not drowned by its position embedding at the start of training."""
+        PyTorch's default bias, U(+-1/sqrt(C*p*p))."""
         weight, bias = self.projection.weight, self.projection.bias
         nn.init.xavier_uniform_(weight.view(weight.shape[0], -1))
         bound = 1.0 / weight[0].numel() ** 0.5
