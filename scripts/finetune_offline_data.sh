@@ -16,21 +16,18 @@ mkdir -p "$OUT"
 COMMON="--max_seq_length 128 --batch_size 16 --learning_rate 5e-4 --warmup_steps 5 --early_stopping_patience 0 \
 --seed 42 --device cpu --progress false"
 
-$PIXEL finetune pos --model "$MODEL" --train "$DATA/turkish/tr-train.conllu" \
-  --validation "$DATA/turkish/tr-dev.conllu" --test "$DATA/turkish/tr-test.conllu" \
-  --output_dir "$OUT/turkish-pos" $COMMON --max_steps 40 --eval_every 40 --save_every 40 \
-  > "$OUT/turkish-pos.log" 2>&1
-$PIXEL finetune parsing --model "$MODEL" --train "$DATA/turkish/tr-train.conllu" \
-  --validation "$DATA/turkish/tr-dev.conllu" --test "$DATA/turkish/tr-test.conllu" \
-  --output_dir "$OUT/turkish-parsing" $COMMON --max_steps 40 --eval_every 40 --save_every 40 \
-  > "$OUT/turkish-parsing.log" 2>&1
-$PIXEL finetune ner --model "$MODEL" --train "$DATA/wnut16/train.txt" \
-  --validation "$DATA/wnut16/dev.txt" --test "$DATA/wnut16/test.txt" \
-  --output_dir "$OUT/wnut16-ner" $COMMON --max_steps 50 --eval_every 50 --save_every 50 \
-  > "$OUT/wnut16-ner.log" 2>&1
-$PIXEL finetune classification --model "$MODEL" --train "$DATA/bbc/train.jsonl" \
-  --validation "$DATA/bbc/dev.jsonl" --test "$DATA/bbc/test.jsonl" \
-  --output_dir "$OUT/bbc-classification" $COMMON --text_column text --glue_strip_spaces false \
-  --metric_for_best_model accuracy --max_steps 50 --eval_every 50 --save_every 50 \
-  > "$OUT/bbc-classification.log" 2>&1
+# run NAME TASK DATA_SUBDIR TRAIN DEV TEST STEPS [EXTRA...]: one fine-tuning run, log in $OUT/NAME.log
+run() {
+  name=$1 task=$2 dir=$DATA/$3 train=$4 dev=$5 test=$6 steps=$7
+  shift 7
+  $PIXEL finetune "$task" --model "$MODEL" --train "$dir/$train" --validation "$dir/$dev" --test "$dir/$test" \
+    --output_dir "$OUT/$name" $COMMON --max_steps "$steps" --eval_every "$steps" --save_every "$steps" "$@" \
+    > "$OUT/$name.log" 2>&1
+}
+
+run turkish-pos pos turkish tr-train.conllu tr-dev.conllu tr-test.conllu 40
+run turkish-parsing parsing turkish tr-train.conllu tr-dev.conllu tr-test.conllu 40
+run wnut16-ner ner wnut16 train.txt dev.txt test.txt 50
+run bbc-classification classification bbc train.jsonl dev.jsonl test.jsonl 50 \
+  --text_column text --glue_strip_spaces false --metric_for_best_model accuracy
 echo "done: $OUT/*/results.json"

@@ -111,22 +111,10 @@ def _read_json_records(path: Path, text: str) -> tuple[list[str], list[tuple[int
     return columns, rows
 
 
-def read_classification(
-    path: str | Path,
-    text_column: str = "sentence",
-    pair_column: str | None = None,
-    label_column: str | None = "label",
-    regression: bool = False,
-    strip_spaces: bool = False,
-) -> list[ClassificationExample]:
-    """Examples of one file.
-
-    label_column None reads unlabelled data (prediction). regression True parses labels as floats.
-    strip_spaces applies the original's ``glue_strip_spaces`` to text and pair.
-    """
+def read_classification(path: str | Path, **options: Any) -> list[ClassificationExample]:
+    """Examples of one CSV/TSV/JSON-lines file; ``options`` are those of :func:`classification_examples`."""
     columns, rows = read_records(path)
-    return classification_examples(path, columns, rows, text_column, pair_column, label_column, regression,
-                                   strip_spaces)
+    return classification_examples(path, columns, rows, **options)
 
 
 def classification_examples(
@@ -139,8 +127,12 @@ def classification_examples(
     regression: bool = False,
     strip_spaces: bool = False,
 ) -> list[ClassificationExample]:
-    """Examples of ``(line, record)`` rows with the given columns (see read_classification); ``path`` names
-    the source in error messages (a file, or a Hub dataset split)."""
+    """Examples of ``(line, record)`` rows with the given columns; ``path`` names the source in error
+    messages (a file, or a Hub dataset split).
+
+    label_column None reads unlabelled data (prediction). regression True parses labels as floats.
+    strip_spaces applies the original's ``glue_strip_spaces`` to text and pair.
+    """
     wanted = [c for c in (text_column, pair_column, label_column) if c is not None]
     missing = [c for c in wanted if c not in columns]
     if missing:
