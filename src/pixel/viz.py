@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 PATCH = 16
 NORM_PIX_EPS = 1e-6
-SPAN_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)  # cumulative span-length weights of pretraining
 ROW_NAMES = ("input", "masked", "prediction", "paste")
 
 LABEL_WIDTH = 96
@@ -456,7 +455,7 @@ def reconstruct(
     """
     import torch
 
-    from pixel.model.masking import SpanMaskingGenerator
+    from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS, SpanMaskingGenerator
 
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
@@ -481,9 +480,10 @@ def reconstruct(
     num_attended = int(attention_mask.sum())
     num_removed = num_patches - int(num_patches * (1.0 - mask_ratio))
     if span:
-        if not 1 <= max_span_length <= len(SPAN_WEIGHTS):
-            raise ValueError(f"max_span_length: expected 1 to {len(SPAN_WEIGHTS)}, got {max_span_length}")
-        weights = SPAN_WEIGHTS[:max_span_length]
+        longest = len(PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS)
+        if not 1 <= max_span_length <= longest:
+            raise ValueError(f"max_span_length: expected 1 to {longest}, got {max_span_length}")
+        weights = PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS[:max_span_length]
         generator = SpanMaskingGenerator(num_patches, math.ceil(mask_ratio * num_patches),
                                          max_span_length=max_span_length,
                                          cumulative_span_weights=[w / weights[-1] for w in weights], seed=seed)

@@ -113,19 +113,15 @@ def run(args: argparse.Namespace) -> int:
     max_span_length = args.max_span_length
     if max_span_length is None:
         max_span_length = 1 if Path(model_location) == SHIPPED_MODEL else 6
-    output = Path(args.output).expanduser()
-    if output.suffix.lower() != ".png":
-        raise ValueError(f"--output {output}: the picture is a PNG, so the file name must end in .png")
-    if not output.parent.is_dir():
-        raise FileNotFoundError(f"--output {output}: the output folder does not exist: {output.parent}")
 
     import numpy as np
     import torch
 
     from pixel.model.pixel import PIXELForPreTraining
-    from pixel.render.picture import save_png
+    from pixel.render.picture import check_png_path, save_png
     from pixel.viz import reconstruct
 
+    output = check_png_path(args.output)  # before the model is loaded
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from pixel.data.text import TextSource, pack_lines, renderer_width_fn
+from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
 
 # The original left 32 px of slack when packing (spec 1.5).
 PACKING_SLACK_PIXELS = 32
@@ -38,7 +39,7 @@ class SpanMasker:
     """Span masks as the original pretraining: mask_ratio of all patches, spans of 1..max_span_length."""
 
     def __init__(self, num_patches: int, mask_ratio: float = 0.25, max_span_length: int = 6,
-                 cumulative_span_weights: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)):
+                 cumulative_span_weights: tuple[float, ...] = PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS):
         self.num_patches = num_patches
         self.num_masking_patches = math.ceil(mask_ratio * num_patches)
         self.max_span_length = max_span_length
@@ -69,7 +70,7 @@ class PretrainingDataset(IterableDataset):
                  world_size: int = 1, start_batch: int = 0, repeat: bool = True, min_patches: int = 0,
                  masker: Callable[[int, int], np.ndarray] | None = None, mask_ratio: float = 0.25,
                  max_span_length: int = 6,
-                 cumulative_span_weights: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)):
+                 cumulative_span_weights: tuple[float, ...] = PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS):
         if batch_size < 1 or world_size < 1 or not 0 <= rank < world_size or start_batch < 0:
             raise ValueError(f"bad sharding: batch_size={batch_size}, rank={rank}, world_size={world_size}, "
                              f"start_batch={start_batch}")

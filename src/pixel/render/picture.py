@@ -56,15 +56,21 @@ def draw_patch_grid(
     return picture
 
 
-def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
-    """Write uint8 [H, W] (grey) or [H, W, 3] (RGB) as a PNG, atomically (temporary file + os.replace)."""
-    from PIL import Image
-
-    target = Path(path)
+def check_png_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if a PNG can be written there (name ends in .png, folder exists), else an error."""
+    target = Path(path).expanduser()
     if target.suffix.lower() != ".png":
         raise ValueError(f"output file must end in .png, got {str(path)!r}")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"output folder does not exist: {target.parent}")
+    return target
+
+
+def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Write uint8 [H, W] (grey) or [H, W, 3] (RGB) as a PNG, atomically (temporary file + os.replace)."""
+    from PIL import Image
+
+    target = check_png_path(path)
     with atomic_path(target) as temporary:
         Image.fromarray(np.ascontiguousarray(image)).save(temporary, format="PNG")
     return target

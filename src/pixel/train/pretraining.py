@@ -12,6 +12,7 @@ from torch import nn
 
 from pixel.data.pretraining import PretrainingDataset, SpanMasker, to_model_inputs
 from pixel.data.text import TextSource
+from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
 from pixel.train.trainer import TrainerConfig
 
 NORM_PIX_EPS = 1e-6
@@ -43,7 +44,7 @@ class PretrainConfig(TrainerConfig):
     max_seq_length: int = 529
     mask_ratio: float = 0.25
     max_span_length: int = 6
-    cumulative_span_weights: list[float] = field(default_factory=lambda: [0.2, 0.4, 0.6, 0.8, 0.9, 1.0])
+    cumulative_span_weights: list[float] = field(default_factory=lambda: list(PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS))
     model: dict = field(default_factory=dict)
     init_from: str | None = None
     picture_text: str | None = None
