@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from pixel.io import atomic_path
+from pixel.io import write_text
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +195,7 @@ class PIXELConfig:
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> str:
         """Write `config.json` into `save_directory` atomically; returns its path."""
-        os.makedirs(save_directory, exist_ok=True)
-        path = os.path.join(save_directory, CONFIG_NAME)
-        atomic_write_text(path, self.to_json_string())
-        return path
+        return os.fspath(write_text(os.path.join(save_directory, CONFIG_NAME), self.to_json_string()))
 
     def copy(self) -> PIXELConfig:
         return type(self).from_dict(json.loads(self.to_json_string()))
@@ -209,8 +206,3 @@ class PIXELConfig:
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"
 
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write `text` to `path` atomically (pixel.io.atomic_path)."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")

@@ -16,14 +16,13 @@ import json
 import math
 import os
 import re
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from pixel.io import atomic_path
+from pixel.io import copy_file, write_json
 from pixel.render.encoding import Encoding
 
 CONFIG_NAME = "text_renderer_config.json"
@@ -103,18 +102,6 @@ def blacken_patches(pixel_values: np.ndarray, patch_indices: list[int], pixels_p
     """Paint the given patches black (0) in place. pixel_values: uint8 [ppp, W] or [ppp, W, 3]."""
     for index in patch_indices:
         pixel_values[:, index * pixels_per_patch : (index + 1) * pixels_per_patch] = 0
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (pixel.io.atomic_path)."""
-    with atomic_path(path) as temporary:
-        temporary.write_bytes(data)
-
-
-def copy_atomic(source: Path, target: Path) -> None:
-    """Copy a file atomically (pixel.io.atomic_path)."""
-    with atomic_path(target) as temporary:
-        shutil.copyfile(source, temporary)
 
 
 class TextRenderer:
@@ -330,11 +317,11 @@ class TextRenderer:
         source = Path(self.font_file)
         target = folder / source.name
         if not (target.exists() and target.samefile(source)):
-            copy_atomic(source, target)
+            copy_file(source, target)
         config = self.config()
         config["font_sha256"] = file_sha256(target)
         config["text_renderer_type"] = type(self).__name__
-        write_atomic(folder / CONFIG_NAME, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+        write_json(folder / CONFIG_NAME, config)
         return folder
 
     @classmethod
