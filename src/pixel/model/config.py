@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from pixel.io import write_text
+from pixel.resolve import resolve_file
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +190,8 @@ class PIXELConfig:
         cls, path_or_hub_id: str | os.PathLike[str], revision: str | None = None, **overrides: Any
     ) -> PIXELConfig:
         """Read `config.json` from a folder, a json file or a Hugging Face Hub repo id (at `revision`)."""
-        from pixel.model.hub import resolve_file
-
-        return cls.from_json_file(resolve_file(path_or_hub_id, CONFIG_NAME, revision), **overrides)
+        path = resolve_file(path_or_hub_id, CONFIG_NAME, revision, "model folder")
+        return cls.from_json_file(path, **overrides)
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> str:
         """Write `config.json` into `save_directory` atomically; returns its path."""

@@ -24,8 +24,10 @@ import numpy as np
 
 from pixel.io import copy_file, write_json
 from pixel.render.encoding import Encoding
+from pixel.resolve import resolve_file
 
 CONFIG_NAME = "text_renderer_config.json"
+RENDERER_FOLDER = "renderer folder"
 DEFAULT_FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSans-Regular.ttf"
 
 # Backend name -> (module, class). The class is chosen from ``text_renderer_type`` when loading a folder.
@@ -406,24 +408,11 @@ def read_renderer_folder(
 ) -> tuple[dict[str, Any], Path]:
     """Read ``text_renderer_config.json`` and locate its font. Returns (config dict, font path).
 
-    ``name_or_path``: a local folder, the config file itself, or a Hub repo id (downloaded with
-    huggingface_hub, ``revision`` = branch, tag or commit).
+    ``name_or_path``: a local folder, the config file itself, or a Hub repo id (files downloaded by
+    :func:`pixel.resolve.resolve_file`, ``revision`` = branch, tag or commit).
     """
     path = Path(name_or_path).expanduser()
-    from_hub = False
-    if path.is_dir():
-        config_path = path / CONFIG_NAME
-        if not config_path.is_file():
-            raise FileNotFoundError(f"no {CONFIG_NAME} in the renderer folder {path}")
-    elif path.is_file():
-        config_path = path
-    elif str(name_or_path).count("/") == 1 and not str(name_or_path).startswith((".", "/", "~")):
-        config_path = Path(_hub_download(str(name_or_path), CONFIG_NAME, revision))
-        from_hub = True
-    else:
-        raise FileNotFoundError(
-            f"renderer folder not found: {name_or_path} (a folder with {CONFIG_NAME} or a Hub repo id)"
-        )
+    config_path = path if path.is_file() else resolve_file(name_or_path, CONFIG_NAME, revision, RENDERER_FOLDER)
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -431,26 +420,8 @@ def read_renderer_folder(
     if not isinstance(config, dict) or "font_file" not in config:
         raise ValueError(f"{config_path} is not a renderer config: it needs at least a 'font_file' entry")
     font_name = Path(str(config["font_file"])).name
-    if from_hub:
-        font_path = Path(_hub_download(str(name_or_path), font_name, revision))
-    else:
-        font_path = config_path.parent / font_name
-        if not font_path.is_file():
-            raise FileNotFoundError(
-                f"font file not found: {font_path} (named by {config_path}; put the font next to the config)"
-            )
-    return config, font_path
-
-
-def _hub_download(repo_id: str, filename: str, revision: str | None) -> str:
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
-        raise RuntimeError("loading a renderer from the Hub needs the huggingface_hub package") from err
-    try:
-        return hf_hub_download(repo_id, filename, revision=revision)
-    except Exception as err:
-        raise FileNotFoundError(f"could not get {filename} from the Hub repo {repo_id!r}: {err}") from err
+    fonts_from = config_path.parent if path.exists() else name_or_path  # next to the config, or the same repo
+    return config, resolve_file(fonts_from, font_name, revision, RENDERER_FOLDER)
 
 
 def load_renderer(
