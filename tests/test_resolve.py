@@ -86,7 +86,7 @@ def fake_hub(monkeypatch, repos: dict[str, Path]) -> list[tuple[str, str, str | 
 
 def test_a_hub_id_and_a_local_folder_of_the_same_layout_load_the_same(tmp_path, monkeypatch):
     from pixel.model.pixel import PIXELForPreTraining
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
     from pixel.render.pangocairo import PangoCairoTextRenderer
 
     repo = tmp_path / "pixel-base"
