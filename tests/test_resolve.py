@@ -52,6 +52,7 @@ def hub_error(cls: type[Exception]) -> Exception:
         ("RevisionNotFoundError", FileNotFoundError, "no such revision"),
         ("RepositoryNotFoundError", FileNotFoundError, "does not exist or is private"),
         ("HFValidationError", ValueError, "is not a valid repo id or revision"),
+        ("HfHubHTTPError", OSError, "could not download config.json"),
     ],
 )
 def test_hub_errors_become_clear_errors(monkeypatch, error_name, expected, message):

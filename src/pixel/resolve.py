@@ -54,33 +54,23 @@ def resolve_file(
 def _download(repo_id: str, filename: str, revision: str | None, what: str) -> Path:
     """hf_hub_download with its errors mapped to FileNotFoundError / ValueError / OSError."""
     import huggingface_hub
-    from huggingface_hub.utils import (
-        EntryNotFoundError,
-        HfHubHTTPError,
-        HFValidationError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    from huggingface_hub import utils as hub
 
-    where = f"Hub repo {repo_id} (revision {revision or 'main'})"
+    # huggingface_hub's error -> ours, most specific first (LocalEntryNotFoundError is an EntryNotFoundError,
+    # every other one an HfHubHTTPError).
+    mapping: tuple[tuple[type[Exception], type[Exception], str], ...] = (
+        (hub.LocalEntryNotFoundError, FileNotFoundError, "{filename} of {where} is not in the local cache and the "
+         "Hub cannot be reached: connect once to download it, or pass a local {what}"),
+        (hub.EntryNotFoundError, FileNotFoundError, "{where} has no file {filename}: it is not a complete PIXEL {what}"),
+        (hub.RevisionNotFoundError, FileNotFoundError, "{where}: no such revision (branch, tag or commit)"),
+        (hub.RepositoryNotFoundError, FileNotFoundError, "{where} does not exist or is private (log in to read "
+         "private repos), and there is no local {what} {repo_id}"),
+        (hub.HFValidationError, ValueError, "{where} is not a valid repo id or revision: {err}"),
+        (hub.HfHubHTTPError, OSError, "could not download {filename} of {where}: {err}"),
+    )
     try:
         return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
-    except LocalEntryNotFoundError as err:  # a subclass of EntryNotFoundError: catch it first
-        raise FileNotFoundError(
-            f"{filename} of {where} is not in the local cache and the Hub cannot be reached: connect once to "
-            f"download it, or pass a local {what}"
-        ) from err
-    except EntryNotFoundError as err:
-        raise FileNotFoundError(f"{where} has no file {filename}: it is not a complete PIXEL {what}") from err
-    except RevisionNotFoundError as err:
-        raise FileNotFoundError(f"{where}: no such revision (branch, tag or commit)") from err
-    except RepositoryNotFoundError as err:  # also gated repos
-        raise FileNotFoundError(
-            f"{where} does not exist or is private (log in to read private repos), and there is no local "
-            f"{what} {repo_id}"
-        ) from err
-    except HFValidationError as err:
-        raise ValueError(f"{where} is not a valid repo id or revision: {err}") from err
-    except HfHubHTTPError as err:
-        raise OSError(f"could not download {filename} of {where}: {err}") from err
+    except tuple(hub_error for hub_error, _, _ in mapping) as err:
+        ours, message = next((ours, message) for hub_error, ours, message in mapping if isinstance(err, hub_error))
+        where = f"Hub repo {repo_id} (revision {revision or 'main'})"
+        raise ours(message.format(filename=filename, where=where, what=what, repo_id=repo_id, err=err)) from err
