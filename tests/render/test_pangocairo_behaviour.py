@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixel.render.base import CONFIG_NAME, DEFAULT_FONT_FILE, TextRenderer, file_sha256, load_renderer
+from pixel.render.base import DEFAULT_FONT_FILE, TextRenderer
+from pixel.render.folder import CONFIG_NAME, file_sha256, load_renderer
 from pixel.render.pangocairo import PangoCairoTextRenderer
 
 ADLAM_FONT = Path("/usr/share/fonts/truetype/noto/NotoSansAdlam-Regular.ttf")

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixel.render.base import DEFAULT_FONT_FILE, file_sha256
+from pixel.render.base import DEFAULT_FONT_FILE
+from pixel.render.folder import file_sha256
 from pixel.render.pangocairo import PangoCairoTextRenderer
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden" / "render"

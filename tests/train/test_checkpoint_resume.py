@@ -105,21 +105,26 @@ def test_checkpoint_of_another_model_is_rejected(tmp_path):
         Trainer(other, other.config).resume(folder)
 
 
+# The subprocess pauses its second save half-way (after optimizer.safetensors, before rng_state.safetensors)
+# by wrapping checkpoint.save_file; it names the folder being written in `marker` and sleeps until killed.
 KILL_SCRIPT = textwrap.dedent("""
-    import os, sys
+    import os, sys, time
     from pathlib import Path
     sys.path[:0] = [{tests!r}, {src!r}]
     from toy import toy_task
     from pixel.train import checkpoint as ckpt
     from pixel.train.trainer import Trainer
-    original = ckpt.save_checkpoint
-    calls = []
-    def save_and_pause_the_second_time(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            os.environ[ckpt.PAUSE_IN_SAVE_ENV] = {marker!r}
-        return original(*args, **kwargs)
-    ckpt.save_checkpoint = save_and_pause_the_second_time
+    save_file, rng_saves = ckpt.save_file, []
+    def save_file_pausing_in_the_second_save(tensors, filename, metadata=None):
+        if Path(filename).name == ckpt.RNG_STATE:
+            rng_saves.append(filename)
+            if len(rng_saves) == 2:
+                marker = Path({marker!r})
+                marker.with_suffix(".tmp").write_text(str(Path(filename).parent))
+                os.replace(marker.with_suffix(".tmp"), marker)
+                time.sleep(120)
+        return save_file(tensors, filename, metadata=metadata)
+    ckpt.save_file = save_file_pausing_in_the_second_save
     task = toy_task(Path({root!r}), max_steps=4, save_every=2)
     Trainer(task, task.config).train()
 """)

@@ -93,7 +93,7 @@ def write_reconstruction(model_dir: Path, output_dir: Path) -> tuple[Path, float
     import numpy as np
 
     from pixel.model.pixel import PIXELForPreTraining
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
     from pixel.render.picture import save_png
     from pixel.viz import reconstruct
 

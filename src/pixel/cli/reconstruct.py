@@ -11,7 +11,6 @@ from typing import Any
 
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
 
-RENDERER_CONFIG = "text_renderer_config.json"
 # The small model this project trained and ships (models/pixel-tiny/README.md); it lives in the source
 # repository, next to src/, so a clone has it and an installed wheel does not.
 SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "models" / "pixel-tiny"
@@ -77,20 +76,20 @@ def _model_location(name: str | None) -> str:
 
 def _load_renderer(renderer: str | None, model: str) -> tuple[Any, str]:
     """The renderer to use and a description of where it came from."""
-    from pixel.render.base import load_renderer, renderer_class
+    from pixel.render.folder import CONFIG_NAME, DEFAULT_BACKEND, load_renderer, renderer_class
 
     if renderer is not None:
         return load_renderer(renderer), renderer
     if Path(model).is_dir():
         for folder in (Path(model), Path(model) / "renderer"):
-            if (folder / RENDERER_CONFIG).is_file():
+            if (folder / CONFIG_NAME).is_file():
                 return load_renderer(folder), str(folder)
     else:
         try:
             return load_renderer(model), model
         except (FileNotFoundError, OSError, ValueError) as err:
             print(f"pixel reconstruct: no renderer in {model} ({err}); using the default", file=sys.stderr)
-    return renderer_class("pangocairo")(), "PangoCairo default (Noto Sans)"
+    return renderer_class(DEFAULT_BACKEND)(), "PangoCairo default (Noto Sans)"
 
 
 @contextlib.contextmanager

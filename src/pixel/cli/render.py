@@ -9,14 +9,16 @@ HELP = "render text to a PNG strip of 16x16 patches (as PIXEL sees it)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pixel.render.folder import BACKENDS, DEFAULT_BACKEND
+
     parser.add_argument("text", nargs="?", default=None, help="text to render; '-' or omitted: read stdin")
     parser.add_argument("-o", "--output", required=True, help="PNG file to write")
     parser.add_argument("--pair", metavar="TEXT_B", help="render TEXT and TEXT_B as a pair (black patch between)")
     parser.add_argument("--words", action="store_true", help="split TEXT on whitespace and render a word list")
     parser.add_argument(
         "--renderer",
-        choices=("pangocairo", "pygame"),
-        default="pangocairo",
+        choices=tuple(BACKENDS),
+        default=DEFAULT_BACKEND,
         help="pangocairo (default; fine-tuning renders) or pygame (the renderer of pixel-base's pretraining data)",
     )
     parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
@@ -35,7 +37,7 @@ def read_text(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pixel.render.base import renderer_class
+    from pixel.render.folder import renderer_class
     from pixel.render.picture import crop_to_text, describe_chars, draw_patch_grid, save_png
 
     if args.words and args.pair is not None:

@@ -47,7 +47,7 @@ def model_class(family: Family) -> type[nn.Module]:
 
 def load_task_renderer(name_or_path: str, max_seq_length: int):
     """The renderer folder (or Hub repo) at ``name_or_path``, set to ``max_seq_length`` patches."""
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
 
     try:
         return load_renderer(name_or_path, max_seq_length=max_seq_length)

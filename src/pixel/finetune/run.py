@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from pixel.data.tasks.labels import describe_unseen
 from pixel.finetune.base import FinetuningTask, build_features, predict_examples
 from pixel.finetune.config import FinetuneConfig
 from pixel.finetune.model_folder import FinetunedModel, build_model, load_task_renderer, make_family
+from pixel.io import write_json, write_text
 
 FINETUNE_CONFIG = "finetune_config.yaml"
 
@@ -95,7 +95,7 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
             metrics, _ = evaluate_file(finetuned, path, trainer.device, config.eval_batch_size,
                                        output / f"predictions_{split}.jsonl")
             results[split] = metrics
-    _write_json(output / "results.json", results)
+    write_json(output / "results.json", results)
     return results
 
 
@@ -115,7 +115,7 @@ def evaluate_file(finetuned: FinetunedModel, path: str | HubSplit, device: torch
     if predictions_path is not None:
         lines = [json.dumps(family.to_json(e, p), ensure_ascii=False) for e, p in zip(examples, predictions,
                                                                                         strict=True)]
-        _write_text(predictions_path, "\n".join(lines) + "\n")
+        write_text(predictions_path, "\n".join(lines) + "\n")
     return metrics, predictions
 
 
@@ -129,14 +129,3 @@ def predict_texts(finetuned: FinetunedModel, texts: list[str], options: dict[str
     predictions, _, _ = predict_examples(finetuned.model, family, examples, finetuned.renderer,
                                          finetuned.vocabulary, device, batch_size, with_targets=False)
     return list(zip(examples, predictions, strict=True))
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    _write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")

@@ -13,7 +13,8 @@ import logging
 import os
 from typing import Any
 
-from pixel.io import atomic_path
+from pixel.io import write_text
+from pixel.resolve import resolve_file
 
 logger = logging.getLogger(__name__)
 
@@ -189,16 +190,12 @@ class PIXELConfig:
         cls, path_or_hub_id: str | os.PathLike[str], revision: str | None = None, **overrides: Any
     ) -> PIXELConfig:
         """Read `config.json` from a folder, a json file or a Hugging Face Hub repo id (at `revision`)."""
-        from pixel.model.hub import resolve_file
-
-        return cls.from_json_file(resolve_file(path_or_hub_id, CONFIG_NAME, revision), **overrides)
+        path = resolve_file(path_or_hub_id, CONFIG_NAME, revision, "model folder")
+        return cls.from_json_file(path, **overrides)
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> str:
         """Write `config.json` into `save_directory` atomically; returns its path."""
-        os.makedirs(save_directory, exist_ok=True)
-        path = os.path.join(save_directory, CONFIG_NAME)
-        atomic_write_text(path, self.to_json_string())
-        return path
+        return os.fspath(write_text(os.path.join(save_directory, CONFIG_NAME), self.to_json_string()))
 
     def copy(self) -> PIXELConfig:
         return type(self).from_dict(json.loads(self.to_json_string()))
@@ -209,8 +206,3 @@ class PIXELConfig:
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"
 
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write `text` to `path` atomically (pixel.io.atomic_path)."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")

@@ -12,92 +12,41 @@ import inspect
 import logging
 import os
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import torch
+from torch import nn
 
 from pixel.io import atomic_path
 from pixel.model.config import PIXELConfig
 from pixel.model.resize import resize_position_embeddings
-
-if TYPE_CHECKING:
-    from pixel.model.pixel import PIXELPreTrainedModel
+from pixel.resolve import resolve_file
 
 logger = logging.getLogger(__name__)
 
 SAFETENSORS_NAME = "model.safetensors"
 PYTORCH_NAME = "pytorch_model.bin"
+MODEL_FOLDER = "model folder"
 
 
-def _looks_like_hub_id(name: str) -> bool:
-    parts = name.split("/")
-    return (
-        len(parts) == 2
-        and all(parts)
-        and not name.startswith((".", "~"))
-        and os.sep not in name.replace("/", "")
-    )
-
-
-def resolve_file(path_or_hub_id: str | os.PathLike[str], filename: str, revision: str | None = None) -> str:
-    """Local path of `filename` in a folder (or the file itself if a file path is given), else downloaded from
-    the Hub repo `path_or_hub_id` at `revision`. Raises FileNotFoundError naming what is missing."""
-    path = os.fspath(path_or_hub_id)
-    if os.path.isdir(path):
-        candidate = os.path.join(path, filename)
-        if not os.path.isfile(candidate):
-            raise FileNotFoundError(f"{candidate} does not exist: {path} is not a saved PIXEL model folder")
-        return candidate
-    if os.path.isfile(path) and os.path.basename(path) == filename:
-        return path
-    if not _looks_like_hub_id(path):
-        raise FileNotFoundError(
-            f"model folder {path!r} does not exist (and it is not a Hub repo id like 'owner/name')"
-        )
-    try:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.utils import (
-            EntryNotFoundError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-    except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
-        raise RuntimeError("loading from the Hub needs the huggingface_hub package") from err
-    where = f"Hub repo {path} (revision {revision or 'main'})"
-    try:
-        return hf_hub_download(path, filename, revision=revision)
-    except LocalEntryNotFoundError as err:
-        raise RuntimeError(
-            f"{filename} of {where} is not in the local cache and the Hub cannot be reached: connect once to "
-            f"download it, or pass a local folder"
-        ) from err
-    except EntryNotFoundError as err:
-        raise FileNotFoundError(f"{where} has no file {filename}") from err
-    except RevisionNotFoundError as err:
-        raise FileNotFoundError(f"{where}: no such revision (branch, tag or commit)") from err
-    except RepositoryNotFoundError as err:
-        raise FileNotFoundError(
-            f"Hub repo {path} does not exist or is private (log in to read private repos)"
-        ) from err
-
-
-def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None = None) -> str:
+def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None = None) -> Path:
     """model.safetensors if present, else the original's pytorch_model.bin."""
     try:
-        return resolve_file(path_or_hub_id, SAFETENSORS_NAME, revision)
-    except (FileNotFoundError, RuntimeError):
-        pass  # original checkpoints only have pytorch_model.bin (possibly cached while offline)
-    try:
-        return resolve_file(path_or_hub_id, PYTORCH_NAME, revision)
+        return resolve_file(path_or_hub_id, SAFETENSORS_NAME, revision, MODEL_FOLDER)
     except FileNotFoundError:
+        pass  # the original checkpoints only have pytorch_model.bin
+    try:
+        return resolve_file(path_or_hub_id, PYTORCH_NAME, revision, MODEL_FOLDER)
+    except FileNotFoundError as err:
         raise FileNotFoundError(
-            f"{os.fspath(path_or_hub_id)} has neither {SAFETENSORS_NAME} nor {PYTORCH_NAME}"
+            f"{os.fspath(path_or_hub_id)} has neither {SAFETENSORS_NAME} nor {PYTORCH_NAME} ({err})"
         ) from None
 
 
-def load_state_dict_file(path: str) -> dict[str, torch.Tensor]:
+def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs)."""
+    path = os.fspath(path)
     if path.endswith(".safetensors"):
         from safetensors.torch import load_file
 
@@ -137,8 +86,9 @@ def _summarise(keys: list[str]) -> str:
     return ", ".join(parts)
 
 
-def load_state_into(model: PIXELPreTrainedModel, state: dict[str, torch.Tensor], source: str) -> None:
-    """Copy `state` into `model`; one warning for missing/unused keys; ValueError on any shape mismatch."""
+def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Copy `state` into `model` (a PIXELPreTrainedModel); one warning for missing/unused keys; ValueError on
+    any shape mismatch."""
     own = model.state_dict()
     state = match_prefix(state, set(own), model.base_model_prefix)
     state = {k: v for k, v in state.items() if k in own or not model.ignores_key(k)}
@@ -169,13 +119,14 @@ def load_state_into(model: PIXELPreTrainedModel, state: dict[str, torch.Tensor],
 
 
 def load_pretrained(
-    cls: type[PIXELPreTrainedModel],
+    cls: type[nn.Module],
     path_or_hub_id: str | os.PathLike[str],
     revision: str | None = None,
     max_seq_length: int | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Build `cls` from a saved folder or Hub repo and load its weights; returns the model in eval mode.
+    """Build `cls` (a PIXELPreTrainedModel class) from a saved folder or Hub repo and load its weights; returns
+    the model in eval mode.
 
     kwargs naming parameters of `cls.__init__` (e.g. pooling_mode) go to the constructor, the others override
     config fields. `max_seq_length` resizes the position embeddings (see `pixel.model.resize`).
@@ -191,7 +142,7 @@ def load_pretrained(
         state = resize_position_embeddings(state, max_seq_length)
         config.image_size = [config.patch_size, config.patch_size * max_seq_length]
     model = cls(config, **constructor_kwargs)
-    load_state_into(model, state, source=weights)
+    load_state_into(model, state, source=os.fspath(weights))
     return model.eval()
 
 
@@ -207,7 +158,7 @@ def _unshared(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def save_pretrained(model: PIXELPreTrainedModel, save_directory: str | os.PathLike[str]) -> None:
+def save_pretrained(model: nn.Module, save_directory: str | os.PathLike[str]) -> None:
     """Write config.json and model.safetensors into `save_directory`, each through a temp file + os.replace."""
     from safetensors.torch import save_file
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from pixel.model import hub
 from pixel.model.config import PIXELConfig
 from pixel.model.embeddings import (
     PIXELEmbeddings,
@@ -124,15 +125,11 @@ class PIXELPreTrainedModel(nn.Module):
         cls, path_or_hub_id: str | os.PathLike[str], revision: str | None = None, **kwargs: Any
     ) -> Any:
         """Load config.json + weights from a folder or Hub repo (see `pixel.model.hub.load_pretrained`)."""
-        from pixel.model.hub import load_pretrained
-
-        return load_pretrained(cls, path_or_hub_id, revision=revision, **kwargs)
+        return hub.load_pretrained(cls, path_or_hub_id, revision=revision, **kwargs)
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
         """Write config.json + model.safetensors into `save_directory` (atomically, file by file)."""
-        from pixel.model.hub import save_pretrained
-
-        save_pretrained(self, save_directory)
+        hub.save_pretrained(self, save_directory)
 
     @classmethod
     def ignores_key(cls, key: str) -> bool:

@@ -211,9 +211,11 @@ class _Native:
 
 
 class PangoCairoTextRenderer(TextRenderer):
-    """Renders text with Pango and cairo into a strip of patches (see :class:`TextRenderer` for the settings).
+    """Renders text with Pango and cairo into a strip of patches.
 
     Args:
+        font_file, **settings: those of :class:`TextRenderer` (font_size, dpi, pixels_per_patch,
+            max_seq_length, rgb, fallback_fonts_dir).
         use_system_fonts: False (default): hermetic, Pango sees only ``font_file`` and the fallback fonts
             (``fallback_fonts_dir`` or :data:`pixel.render.fonts.DEFAULT_FALLBACK_FONTS`), so a render is the
             same on every machine with those files. True: like the original, ``font_file`` is added to the
@@ -229,38 +231,13 @@ class PangoCairoTextRenderer(TextRenderer):
     _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache")
 
     def __init__(
-        self,
-        font_file: str | os.PathLike[str] | None = None,
-        font_size: float = 8,
-        dpi: float = 120,
-        pixels_per_patch: int = 16,
-        max_seq_length: int = 529,
-        pad_size: int = 3,
-        font_color: str = "black",
-        background_color: str = "white",
-        rgb: bool = False,
-        fallback_fonts_dir: str | os.PathLike[str] | None = None,
-        use_system_fonts: bool = False,
+        self, font_file: str | os.PathLike[str] | None = None, *, use_system_fonts: bool = False, **settings: Any
     ) -> None:
-        super().__init__(
-            font_file=font_file,
-            font_size=font_size,
-            dpi=dpi,
-            pixels_per_patch=pixels_per_patch,
-            max_seq_length=max_seq_length,
-            pad_size=pad_size,
-            font_color=font_color,
-            background_color=background_color,
-            rgb=rgb,
-            fallback_fonts_dir=fallback_fonts_dir,
-        )
+        super().__init__(font_file, **settings)
         self.use_system_fonts = bool(use_system_fonts)
         fonts.family_name(self.font_file)  # fail now, naming the file, if it is not a font
         self._native_handles: _Native | None = None
         self._word_cache: dict[str, tuple[int, int, np.ndarray, tuple[str, ...]]] | None = None
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "use_system_fonts": self.use_system_fonts}
 
     def _native_key(self) -> tuple[Any, ...]:
         """What the native handles depend on: the process and every setting that shapes the surface or fonts
@@ -304,12 +281,6 @@ class PangoCairoTextRenderer(TextRenderer):
         )
         return votes >= 2
 
-    def _patch_ceil(self, x: float) -> int:
-        return math.ceil(x / self.pixels_per_patch)
-
-    def _patch_floor(self, x: float) -> int:
-        return math.floor(x / self.pixels_per_patch)
-
     def _finish(self, image: np.ndarray, sep_patches: list[int]) -> np.ndarray:
         blacken_patches(image, sep_patches, self.pixels_per_patch)
         return image
@@ -329,14 +300,14 @@ class PangoCairoTextRenderer(TextRenderer):
             unknown.extend(native.unrenderable(text))
         width, height = native.pixel_size(layout)
         drawn, drawn_width = layout, width
-        if max_length is not None and self._patch_ceil(x + width) > max_length:
+        if max_length is not None and self.patches_to(x + width) > max_length:
             drawn = native.rtl_plain if rtl else native.probe
             lo, hi = 0, len(text)
             while lo <= hi:
                 mid = (lo + hi) // 2
                 native.set_text(drawn, text[:mid])
                 drawn_width, height = native.pixel_size(drawn)
-                patches = self._patch_ceil(x + drawn_width)
+                patches = self.patches_to(x + drawn_width)
                 if patches < max_length:
                     lo = mid + 1
                 elif patches > max_length:
@@ -374,6 +345,7 @@ class PangoCairoTextRenderer(TextRenderer):
                 "rtl=True is not supported for word lists (the original ignored it); leave it False"
             )
         native = self._native
+        next_patch = self.next_patch
         ppp = self.pixels_per_patch
         width_px = self.max_pixels_len
         last_x = width_px - ppp
@@ -410,8 +382,8 @@ class PangoCairoTextRenderer(TextRenderer):
                 drawn.append((piece, offset))
             if i == final:
                 offset += 2
-            offset = min(-(-(offset + width) // ppp) * ppp, last_x)
-            word_starts.append(-(-offset // ppp))
+            offset = next_patch(offset + width)  # a patch boundary from here on
+            word_starts.append(offset // ppp)
             if i != final and offset == last_x:
                 break
         if not cached:
@@ -420,7 +392,7 @@ class PangoCairoTextRenderer(TextRenderer):
         self._finish(image, sep)
         return Encoding(
             pixel_values=image,
-            num_text_patches=-(-offset // ppp),
+            num_text_patches=offset // ppp,
             sep_patches=sep,
             word_starts=word_starts,
             unrenderable_chars=list(dict.fromkeys(unknown)),
@@ -491,7 +463,7 @@ class PangoCairoTextRenderer(TextRenderer):
         map_a = self._offset_mapping(drawn_a, 2, drawn_width_a + 2, 0, rtl) if return_offset_mapping else None
         sep_x = self.next_patch(2 + drawn_width_a + 2)
         b_x = sep_x + ppp + 2
-        b_max = self._patch_floor(W - ppp) if rtl else None
+        b_max = self.patch_at(W - ppp) if rtl else None
         full_b, width_b, drawn_b, _drawn_width_b = self._draw_sentence(
             text_b, b_x, unknown, max_length=b_max, rtl=rtl
         )
@@ -508,7 +480,7 @@ class PangoCairoTextRenderer(TextRenderer):
         image = self._finish(native.take_image(), sep)
         encoding = Encoding(
             pixel_values=image,
-            num_text_patches=self._patch_floor(eos_x),
+            num_text_patches=self.patch_at(eos_x),
             sep_patches=sep,
             offset_mapping=self._pad_offsets(map_a + [(0, 0)] + map_b) if map_a is not None else None,
             sequence_ids=self._sequence_ids(sep[0], sep[1]),
@@ -551,7 +523,7 @@ class PangoCairoTextRenderer(TextRenderer):
         pixel_overflow = b_x + width_b - (W - ppp)
         if pixel_overflow <= 0:
             return []
-        patch_overflow = self._patch_ceil(pixel_overflow)
+        patch_overflow = self.patches_to(pixel_overflow)
         room = W - ppp - (sep_x + ppp + stride * ppp)
         if room <= 0:
             raise ValueError(
@@ -572,24 +544,24 @@ class PangoCairoTextRenderer(TextRenderer):
                 char_index = map_b[max(-patch_overflow - stride, -len(map_b))][0]
             remainder = text_b[char_index:]
             _full, width, _drawn, _dw = self._draw_sentence(
-                remainder, b_start, unknown, max_length=self._patch_floor(W - ppp) if rtl else None, rtl=rtl
+                remainder, b_start, unknown, max_length=self.patch_at(W - ppp) if rtl else None, rtl=rtl
             )
             eos_x = self.next_patch(b_start + width + 2)
             real_width = min(2 + width, W - ppp - b_start)
             if rtl:
                 end = patch_overflow + stride
-                start = max(0, end - self._patch_floor(real_width))
+                start = max(0, end - self.patch_at(real_width))
                 window_map = map_b[start : end + 1]
                 patch_overflow = start
                 pixel_overflow = patch_overflow * ppp
             else:
                 start = -patch_overflow - stride
-                end: int | None = -patch_overflow + self._patch_floor(real_width)
+                end: int | None = -patch_overflow + self.patch_at(real_width)
                 if end is not None and end > -1:
                     end = None
                 window_map = map_b[start:end]
                 pixel_overflow = b_start + width - (W - ppp)
-                patch_overflow = self._patch_ceil(pixel_overflow)
+                patch_overflow = self.patches_to(pixel_overflow)
             sep = [sep_x // ppp, eos_x // ppp]
             window = self._finish(native.take_image(), sep)
             window[:, :copy_columns] = previous[:, :copy_columns]
@@ -597,7 +569,7 @@ class PangoCairoTextRenderer(TextRenderer):
             windows.append(
                 Encoding(
                     pixel_values=window,
-                    num_text_patches=self._patch_floor(eos_x),
+                    num_text_patches=self.patch_at(eos_x),
                     sep_patches=sep,
                     offset_mapping=self._pad_offsets(map_a + [(0, 0)] + window_map),
                     sequence_ids=self._sequence_ids(sep[0], sep[1]),
@@ -662,7 +634,7 @@ class PangoCairoTextRenderer(TextRenderer):
                 end = k if x - text_shift == boundary else k - 1
                 mapping.append((text_length - start, text_length - end) if rtl else (start, end))
                 start = end
-        if len(mapping) < self._patch_ceil(text_width + offset - text_shift):
+        if len(mapping) < self.patches_to(text_width + offset - text_shift):
             mapping.append((text_length - start, 0) if rtl else (start, len(positions)))
         if rtl:  # mirrored indices of the line end would be -1 (the original returned those)
             mapping = [(max(a, 0), max(b, 0)) for a, b in mapping]

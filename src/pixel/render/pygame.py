@@ -18,13 +18,12 @@ Pixels are ``255 - coverage`` (black ink on white, exactly what SDL's blend give
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, ClassVar
 
 import numpy as np
 
-from pixel.render.base import TextRenderer
+from pixel.render.base import TextRenderer, check_count
 from pixel.render.encoding import Encoding
 from pixel.render.pygame_layout import PyGameLayout
 
@@ -40,9 +39,10 @@ def _import_freetype() -> Any:
 class PyGameTextRenderer(TextRenderer):
     """Renders text into a 16 px high strip with pygame.freetype, as the original PIXEL PyGame renderer.
 
-    Settings as `TextRenderer`. Differences from PangoCairo: no fallback fonts (``fallback_fonts_dir`` must be
-    None; missing characters become boxes, listed in ``Encoding.unrenderable_chars``), only black on white,
-    and no offset mapping, overflow windows, ``text_a_max_length`` or RTL layout (ValueError).
+    Settings: those of `TextRenderer`, and the original's PyGame-only ``pad_size``, ``font_color`` and
+    ``background_color``. Differences from PangoCairo: no fallback fonts (``fallback_fonts_dir`` must be None;
+    missing characters become boxes, listed in ``Encoding.unrenderable_chars``), only black on white, and no
+    offset mapping, overflow windows, ``text_a_max_length`` or RTL layout (ValueError).
     ``pad_size`` places the baseline of word-list mode at row ``pad_size + pixels_per_patch // 2``.
 
     Line breaks become spaces (`check_text`); the original drew them as box glyphs.
@@ -53,17 +53,13 @@ class PyGameTextRenderer(TextRenderer):
     def __init__(
         self,
         font_file: str | os.PathLike[str] | None = None,
-        font_size: float = 8,
-        dpi: float = 120,
-        pixels_per_patch: int = 16,
-        max_seq_length: int = 529,
+        *,
         pad_size: int = 3,
         font_color: str = "black",
         background_color: str = "white",
-        rgb: bool = False,
-        fallback_fonts_dir: str | os.PathLike[str] | None = None,
+        **settings: Any,
     ) -> None:
-        if fallback_fonts_dir is not None:
+        if settings.get("fallback_fonts_dir") is not None:
             raise ValueError(
                 "PyGameTextRenderer uses only font_file (pygame.freetype has no font fallback); drop "
                 "fallback_fonts_dir, or use PangoCairoTextRenderer for fallback fonts"
@@ -73,12 +69,14 @@ class PyGameTextRenderer(TextRenderer):
                 f"PyGameTextRenderer draws black on white only (got font_color={font_color!r}, "
                 f"background_color={background_color!r}), the only setting the original models saw"
             )
+        dpi = settings.get("dpi")
         if isinstance(dpi, (int, float)) and dpi != int(dpi):
             raise ValueError(f"PyGameTextRenderer needs a whole-number dpi (pygame's resolution), got {dpi!r}")
-        super().__init__(
-            font_file, font_size, dpi, pixels_per_patch, max_seq_length, pad_size, font_color,
-            background_color, rgb,
-        )
+        check_count("pad_size", pad_size, 0)
+        super().__init__(font_file, **settings)
+        self.pad_size = int(pad_size)
+        self.font_color = font_color
+        self.background_color = background_color
         self._font: Any = None
         self._font_key: tuple[Any, ...] = ()
         self._load_font()  # fail early on a file that is not a font
@@ -215,12 +213,12 @@ class PyGameTextRenderer(TextRenderer):
             is_last = index == len(words) - 1
             layout = engine.cached_layout(word if is_last else word + " ")
             engine.draw(canvas, layout, offset, baseline - layout.top)
-            offset = self.next_patch(offset + layout.width + (2 if is_last else 0))
-            word_starts.append(math.ceil(offset / ppp))
+            offset = self.next_patch(offset + layout.width + (2 if is_last else 0))  # a patch boundary
+            word_starts.append(offset // ppp)
             drawn.append(word)
             if offset == last_patch:
                 break
-        return self._encoding(canvas, [offset], math.ceil(offset / ppp), drawn, word_starts=word_starts)
+        return self._encoding(canvas, [offset], offset // ppp, drawn, word_starts=word_starts)
 
 
 def _reject_rtl(rtl: bool) -> None:

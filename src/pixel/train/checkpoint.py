@@ -6,8 +6,8 @@ Folder ``<output_dir>/checkpoint-<step>/``:
   optimizer.safetensors            optimizer tensors; param groups (with parameter names) in its metadata
   rng_state.safetensors            torch CPU/CUDA generator states, one set per rank
   trainer_state.json               step, data position, scheduler, scaler, Python/NumPy RNG, metric history
-The folder is written under a temporary name and renamed when complete, so a killed process leaves either the
-previous checkpoints alone or a ``.tmp-*`` folder that resume ignores.
+The folder is built as a ``.tmp-*`` sibling and renamed when complete (``pixel.io.atomic_folder``), so a killed
+process leaves the previous checkpoints alone and at most a ``.tmp-*`` folder that resume ignores.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import os
 import random
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from pixel.io import atomic_folder, write_json
+
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
 TRAINER_STATE = "trainer_state.json"
 MODEL_WEIGHTS = "model.safetensors"
 OPTIMIZER_STATE = "optimizer.safetensors"
 RNG_STATE = "rng_state.safetensors"
-# Test hook: when set to a file path, save_checkpoint creates that file and sleeps in the middle of a save,
-# so a test can SIGKILL the process there.
-PAUSE_IN_SAVE_ENV = "PIXEL_TEST_PAUSE_IN_SAVE"
 
 
 class CheckpointError(RuntimeError):
@@ -115,43 +113,20 @@ def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, 
     rng_states: per rank, the tensors of ``capture_rng_state()``. save_extras(folder): renderer, pictures.
     """
     root = Path(output_dir)
-    root.mkdir(parents=True, exist_ok=True)
     final = root / f"checkpoint-{step}"
-    temporary = root / f".tmp-checkpoint-{step}-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    save_model_weights(model, temporary)
-    tensors, metadata = optimizer_to_tensors(optimizer_state)
-    save_file(tensors, str(temporary / OPTIMIZER_STATE), metadata=metadata)
-    pause_file = os.environ.get(PAUSE_IN_SAVE_ENV)
-    if pause_file:
-        Path(pause_file).write_text(str(temporary))
-        time.sleep(120)
-    rng_tensors = {f"rank{rank}.{name}": t for rank, states in enumerate(rng_states) for name, t in states.items()}
-    save_file(rng_tensors, str(temporary / RNG_STATE))
-    if save_extras is not None:
-        save_extras(temporary)
-    _write_json(temporary / TRAINER_STATE, trainer_state)
-    if final.exists():  # re-saving a step: swap, then delete the old copy
-        old = root / f".old-checkpoint-{step}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(temporary, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(temporary, final)
+    with atomic_folder(final) as folder:
+        save_model_weights(model, folder)
+        tensors, metadata = optimizer_to_tensors(optimizer_state)
+        save_file(tensors, str(folder / OPTIMIZER_STATE), metadata=metadata)
+        rng_tensors = {f"rank{rank}.{name}": t for rank, states in enumerate(rng_states) for name, t in states.items()}
+        save_file(rng_tensors, str(folder / RNG_STATE))
+        if save_extras is not None:
+            save_extras(folder)
+        write_json(folder / TRAINER_STATE, trainer_state)
     if keep_last is not None and keep_last > 0:
         for stale in list_checkpoints(root)[:-keep_last]:
             shutil.rmtree(stale, ignore_errors=True)
     return final
-
-
-def _write_json(path: Path, data: Any) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 # ---------------------------------------------------------------------------------------------- RNG

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from pixel.io import write_text
+
 T = TypeVar("T")
 
 
@@ -141,8 +143,4 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
 
 def save_config(config: Any, path: str | os.PathLike) -> None:
     """Write a dataclass config as YAML (atomic), so that a run can be reproduced from its output folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(yaml.safe_dump(dataclasses.asdict(config), sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=True))

@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from pixel.io import write_text
+
 METRICS_FILE = "metrics.jsonl"
 
 # Dense bf16/fp16 tensor-core peaks (TFLOP/s) of common accelerators, for MFU when peak_tflops is not given.
@@ -65,9 +67,7 @@ class MetricsLogger:
             return
         kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
                 if line.strip() and json.loads(line).get("step", 0) <= step]
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        os.replace(temporary, self.path)
+        write_text(self.path, "".join(line + "\n" for line in kept))
 
     def close(self) -> None:
         if self.writer is not None:

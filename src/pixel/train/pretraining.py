@@ -61,7 +61,7 @@ class PretrainConfig(TrainerConfig):
 
 def build_renderer(config: PretrainConfig):
     """The run's renderer: a folder (``renderer`` path, or the init_from folder's), else a fresh one."""
-    from pixel.render.base import load_renderer
+    from pixel.render.folder import load_renderer
 
     options: dict[str, Any] = {"max_seq_length": config.max_seq_length}
     if config.renderer not in ("pangocairo", "pygame"):

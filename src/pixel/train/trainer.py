@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from pixel.io import atomic_folder
 from pixel.train import checkpoint as ckpt
 from pixel.train.distributed import (
     all_reduce_mean,
@@ -370,21 +371,11 @@ class _Window:
 
 
 def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
-    """Model weights + extras (renderer ...) written under a temporary name, then swapped in for ``folder``."""
-    import os
-    import shutil
-
-    temporary = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    ckpt.save_model_weights(model, temporary)
-    if save_extras is not None:
-        save_extras(temporary)
-    old = folder.with_name(f".old-{folder.name}-{os.getpid()}")
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(temporary, folder)
-    shutil.rmtree(old, ignore_errors=True)
+    """Model weights + extras (renderer ...) written as one atomic folder (``pixel.io.atomic_folder``)."""
+    with atomic_folder(folder) as temporary:
+        ckpt.save_model_weights(model, temporary)
+        if save_extras is not None:
+            save_extras(temporary)
     return folder
 
 

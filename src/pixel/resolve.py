@@ -1,0 +1,76 @@
+"""Find one file of a saved folder: in a local folder, or in a Hugging Face Hub repo (downloaded and cached).
+
+The one place that tells a local path from a Hub repo id and that turns huggingface_hub's errors into a
+FileNotFoundError or ValueError naming what is missing. Model configs, model weights and renderer folders all
+resolve their files here. A leaf module: it imports nothing else from pixel, and huggingface_hub only when a
+repo id is given.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+# "owner/name": two parts of letters, digits, "_", "-", "." that start with a letter or digit (so "./x", "~/x",
+# "/abs/path" and "a/b/c" are paths, never repo ids).
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+
+
+def is_repo_id(name: str | os.PathLike[str]) -> bool:
+    """True when ``name`` has the form of a Hub repo id, ``owner/name`` (e.g. "Team-PIXEL/pixel-base")."""
+    return _REPO_ID.fullmatch(os.fspath(name)) is not None
+
+
+def resolve_file(
+    location: str | os.PathLike[str], filename: str, revision: str | None = None, what: str = "folder"
+) -> Path:
+    """Local path of ``filename`` of the saved folder ``location``.
+
+    location: a local folder (or a file in it), else a Hub repo id whose file is downloaded at ``revision``
+    (branch, tag or commit; None = main) into huggingface_hub's cache. ``what`` names the folder in errors
+    ("model folder", "renderer folder").
+    Raises FileNotFoundError naming what is missing (also offline, for a file that is not cached yet),
+    ValueError for a repo id or revision the Hub refuses, OSError for other download failures.
+    """
+    path = Path(location).expanduser()
+    if path.is_file():
+        if path.name == filename:
+            return path
+        path = path.parent
+    if path.is_dir():
+        candidate = path / filename
+        if not candidate.is_file():
+            raise FileNotFoundError(f"no {filename} in the {what} {path} ({candidate} does not exist)")
+        return candidate
+    name = os.fspath(location)
+    if not is_repo_id(name):
+        raise FileNotFoundError(
+            f"{what} not found: {name} does not exist (and it is not a Hub repo id like 'owner/name')"
+        )
+    return _download(name, filename, revision, what)
+
+
+def _download(repo_id: str, filename: str, revision: str | None, what: str) -> Path:
+    """hf_hub_download with its errors mapped to FileNotFoundError / ValueError / OSError."""
+    import huggingface_hub
+    from huggingface_hub import utils as hub
+
+    # huggingface_hub's error -> ours, most specific first (LocalEntryNotFoundError is an EntryNotFoundError,
+    # every other one an HfHubHTTPError).
+    mapping: tuple[tuple[type[Exception], type[Exception], str], ...] = (
+        (hub.LocalEntryNotFoundError, FileNotFoundError, "{filename} of {where} is not in the local cache and the "
+         "Hub cannot be reached: connect once to download it, or pass a local {what}"),
+        (hub.EntryNotFoundError, FileNotFoundError, "{where} has no file {filename}: it is not a complete PIXEL {what}"),
+        (hub.RevisionNotFoundError, FileNotFoundError, "{where}: no such revision (branch, tag or commit)"),
+        (hub.RepositoryNotFoundError, FileNotFoundError, "{where} does not exist or is private (log in to read "
+         "private repos), and there is no local {what} {repo_id}"),
+        (hub.HFValidationError, ValueError, "{where} is not a valid repo id or revision: {err}"),
+        (hub.HfHubHTTPError, OSError, "could not download {filename} of {where}: {err}"),
+    )
+    try:
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+    except tuple(hub_error for hub_error, _, _ in mapping) as err:
+        ours, message = next((ours, message) for hub_error, ours, message in mapping if isinstance(err, hub_error))
+        where = f"Hub repo {repo_id} (revision {revision or 'main'})"
+        raise ours(message.format(filename=filename, where=where, what=what, repo_id=repo_id, err=err)) from err
