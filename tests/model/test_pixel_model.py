@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,14 @@ import torch
 
 from pixel.model.config import PIXELConfig
 from pixel.model.layers import eager_attention
-from pixel.model.pixel import PIXELForPreTraining, PIXELModel, patchify, unpatchify
+from pixel.model.pixel import (
+    PIXELForPreTraining,
+    PIXELModel,
+    norm_pix_statistics,
+    norm_pix_target,
+    patchify,
+    unpatchify,
+)
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden" / "model"
 L = 16  # patches of the tiny strips
@@ -168,6 +176,28 @@ def test_patchify_order_and_round_trip() -> None:
         == channel * 100000 + row * 1000 + 16 * patch + col
     )
     assert torch.equal(unpatchify(patches), pixel_values)
+
+
+def test_patchify_order_is_row_column_channel() -> None:
+    strip = torch.zeros(1, 3, 16, 32, dtype=torch.float64)
+    strip[0, 1, 2, 16 + 5] = 1.0  # patch 1, row 2, column 5, channel 1
+    patches = patchify(strip)
+    assert patches.shape == (1, 2, 768)
+    assert torch.nonzero(patches[0, 1]).flatten().tolist() == [(2 * 16 + 5) * 3 + 1]
+    assert torch.equal(unpatchify(patches), strip)
+
+
+def test_norm_pix_target_of_a_known_patch_and_its_inverse() -> None:
+    patch = torch.zeros(1, 768, dtype=torch.float64)
+    patch[0, 384:] = 1.0  # lower half (rows 8..15) white: mean .5, unbiased var 768 * .25 / 767
+    std = math.sqrt(768 * 0.25 / 767 + 1e-6)
+    normalised = norm_pix_target(patch)
+    torch.testing.assert_close(normalised[0, :384], torch.full((384,), -0.5 / std, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
+    torch.testing.assert_close(normalised[0, 384:], torch.full((384,), 0.5 / std, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
+    mean, scale = norm_pix_statistics(patch)
+    torch.testing.assert_close(normalised * scale + mean, patch, rtol=0, atol=1e-12)
 
 
 def test_backward_reaches_every_trainable_parameter() -> None:

@@ -51,6 +51,25 @@ def unpatchify(patches: torch.Tensor, patch_size: int = 16, num_channels: int = 
     return x.reshape(batch, num_channels, p, length * p)
 
 
+# Added to each patch's variance in the norm-pix target (the original's value); the loss, the pictures and the
+# zero-prediction baseline all standardise with it.
+NORM_PIX_EPS = 1e-6
+
+
+def norm_pix_statistics(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each patch's mean and sqrt(unbiased variance + NORM_PIX_EPS): [..., L, P] -> two [..., L, 1]."""
+    mean = patches.mean(dim=-1, keepdim=True)
+    var = patches.var(dim=-1, keepdim=True)
+    return mean, (var + NORM_PIX_EPS) ** 0.5
+
+
+def norm_pix_target(patches: torch.Tensor) -> torch.Tensor:
+    """The norm-pix loss target [..., L, P]: each patch standardised by its own statistics,
+    (t - mean) / sqrt(var + 1e-6) (`norm_pix_statistics`); a blank patch becomes all zeros."""
+    mean, std = norm_pix_statistics(patches)
+    return (patches - mean) / std
+
+
 def prepare_attention_mask(
     attention_mask: torch.Tensor | None, batch_size: int, num_patches: int, device: torch.device
 ) -> torch.Tensor:
@@ -405,14 +424,12 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
     ) -> torch.Tensor:
         """Mean per-patch MSE over patches with mask 1 and attention_mask 1 (computed in float32).
 
-        With norm_pix_loss each target patch is standardised by its own mean and unbiased variance:
-        (t - mean) / sqrt(var + 1e-6).
+        With norm_pix_loss each target patch is standardised by its own mean and unbiased variance
+        (`norm_pix_target`).
         """
         target = self.patchify(pixel_values.float())
         if self.config.norm_pix_loss:
-            mean = target.mean(dim=-1, keepdim=True)
-            var = target.var(dim=-1, keepdim=True)
-            target = (target - mean) / (var + 1.0e-6) ** 0.5
+            target = norm_pix_target(target)
         per_patch = (logits.float() - target).pow(2).mean(dim=-1)
         weight = mask.float() * attention_mask.float()
         return (per_patch * weight).sum() / weight.sum()

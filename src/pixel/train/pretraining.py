@@ -10,12 +10,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from pixel.data.pretraining import PretrainingDataset, SpanMasker, to_model_inputs
+from pixel.data.pretraining import PretrainingDataset, SpanMasker
 from pixel.data.text import TextSource
 from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
+from pixel.model.pixel import norm_pix_target, patchify
+from pixel.render.batch import to_model_inputs
 from pixel.train.trainer import TrainerConfig
-
-NORM_PIX_EPS = 1e-6
 
 
 @dataclass
@@ -149,7 +149,11 @@ class PretrainingTask:
         return self._eval_cache
 
     def model_inputs(self, batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-        return to_model_inputs(batch, device)
+        """pixel_values float32 [B, 3, 16, W] in [0, 1] (made on the device), attention_mask and patch_mask
+        float32 [B, L]."""
+        return {"pixel_values": to_model_inputs(batch["pixel_values"], device),
+                "attention_mask": batch["attention_mask"].to(device, non_blocking=True),
+                "patch_mask": batch["patch_mask"].to(device, non_blocking=True)}
 
     def count(self, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
         return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
@@ -197,7 +201,7 @@ class PretrainingTask:
         was_training = model.training
         model.eval()
         with torch.no_grad(), torch.random.fork_rng(devices=[]):
-            inputs = to_model_inputs(batch, device)
+            inputs = self.model_inputs(batch, device)
             output = model(**inputs)
         model.train(was_training)
         return viz.reconstruction_figure(inputs["pixel_values"][0].cpu(), output.mask[0].cpu(),
@@ -210,21 +214,17 @@ def zero_prediction_loss(
 ) -> float:
     """Loss of predicting 0 for every masked patch (norm-pix targets): the baseline a model must beat.
 
-    Per patch the target is (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3 values, so its MSE
-    against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank ones. Averaged like the
-    model's loss (over masked, attended patches of a batch), then over batches weighted by their size, as the
-    trainer's validation loss. ``masks`` [b, L] per batch (the model's output ``mask``, which also holds the
-    patches that fill the mask quota) replace the batches' ``patch_mask``.
+    Per patch the target is `norm_pix_target`, (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3
+    values, so its MSE against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank
+    ones. Averaged like the model's loss (over masked, attended patches of a batch), then over batches
+    weighted by their size, as the trainer's validation loss. ``masks`` [b, L] per batch (the model's output
+    ``mask``, which also holds the patches that fill the mask quota) replace the batches' ``patch_mask``.
     """
     total, weight = 0.0, 0
     for index, batch in enumerate(batches):
-        images = batch["pixel_values"].double() / 255.0
-        if images.ndim == 3:  # grey strips become three equal channels, as the model input
-            images = images.unsqueeze(-1).expand(-1, -1, -1, 3)
-        b, h, w, c = images.shape
-        patches = images.reshape(b, h, w // h, h, c).permute(0, 2, 1, 3, 4).reshape(b, w // h, -1)
-        variance = patches.var(dim=-1, unbiased=True)
-        per_patch = variance * (patches.shape[-1] - 1) / patches.shape[-1] / (variance + NORM_PIX_EPS)
+        patches = patchify(to_model_inputs(batch["pixel_values"], dtype=torch.float64))
+        per_patch = norm_pix_target(patches).pow(2).mean(dim=-1)
+        b = len(patches)
         mask = batch["patch_mask"] if masks is None else masks[index].cpu()
         counted = mask.double() * batch["attention_mask"].double()
         if counted.sum() > 0:

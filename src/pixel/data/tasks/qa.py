@@ -226,7 +226,8 @@ class QAFeature:
     end_position: int
 
     def as_dict(self) -> dict[str, Any]:
-        """Feature dict for collate_features (training: pixels, mask length and the two positions)."""
+        """Feature dict for `pixel.render.batch.collate` (training: pixels, mask length, the two
+        positions)."""
         return {
             "pixel_values": self.encoding.pixel_values,
             "num_text_patches": self.encoding.num_text_patches,
