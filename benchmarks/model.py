@@ -8,8 +8,8 @@ Measures, for fp32 and bf16 autocast:
 - the SDPA step without attention-probability dropout (``sdpa-nodrop``): pixel-base's config trains with
   attention dropout 0.1, which makes SDPA fall back to its unfused math path (attention maps stored).
 
-FLOPs are counted analytically (matmuls and the patch-embedding convolution; backward = 2 x forward), so
-GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
+FLOPs are counted analytically by the model (``flops_per_example``: matmuls and the patch-embedding
+convolution; backward = 2 x forward), so GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
 process's peak resident set (VmHWM, reset after a malloc_trim before each measurement), which includes torch
 itself, the model and (for the steps) the optimizer state.
 
@@ -100,27 +100,6 @@ def attention_dropout_off(model: torch.nn.Module) -> Iterator[None]:
             module.dropout_prob = value
 
 
-def matmul_flops(config: PIXELConfig, batch: int, num_patches: int, encoder_tokens: int, decoder: bool) -> float:
-    """Forward FLOPs (2 per multiply-add) of the linear layers, attention matmuls and patch embedding."""
-
-    def layer(tokens: int, width: int, mlp: int) -> float:
-        projections = 4 * 2 * tokens * width * width  # query, key, value, output
-        attention = 2 * 2 * tokens * tokens * width  # QK^T and probs @ V over all heads
-        return projections + attention + 2 * 2 * tokens * width * mlp
-
-    patch_dim = config.patch_size * config.patch_size * config.num_channels
-    flops = 2 * num_patches * patch_dim * config.hidden_size
-    flops += config.num_hidden_layers * layer(encoder_tokens, config.hidden_size, config.intermediate_size)
-    if decoder:
-        dec_tokens = num_patches + 1
-        flops += 2 * encoder_tokens * config.hidden_size * config.decoder_hidden_size
-        flops += config.decoder_num_hidden_layers * layer(
-            dec_tokens, config.decoder_hidden_size, config.decoder_intermediate_size
-        )
-        flops += 2 * num_patches * config.decoder_hidden_size * patch_dim
-    return float(batch * flops)
-
-
 def reset_peak_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -205,8 +184,7 @@ def bench_inference(model, inputs, dtype, args, device) -> Result:
             model.vit(pixel_values, attention_mask=attention_mask)
 
     seconds, peak = time_steps(step, args.steps, args.warmup, device)
-    num_patches = pixel_values.shape[-1] // 16
-    flops = matmul_flops(model.config, pixel_values.shape[0], num_patches, num_patches + 1, decoder=False)
+    flops = model.vit.flops_per_example(training=False) * pixel_values.shape[0]
     return Result("encoder inference", dtype, "sdpa", seconds, pixel_values.shape[0] / seconds, flops / seconds / 1e9, peak)
 
 
@@ -225,9 +203,7 @@ def bench_pretraining(model, inputs, dtype, attention, args, device) -> Result:
     no_dropout = attention_dropout_off(model) if attention == "sdpa-nodrop" else contextlib.nullcontext()
     with attention_implementation(eager_attention if attention == "eager" else None), no_dropout:
         seconds, peak = time_steps(step, args.steps, args.warmup, device)
-    num_patches = pixel_values.shape[-1] // 16
-    kept = int(num_patches * (1 - model.config.mask_ratio))
-    flops = 3 * matmul_flops(model.config, pixel_values.shape[0], num_patches, kept + 1, decoder=True)
+    flops = model.flops_per_example() * pixel_values.shape[0]
     return Result("pretrain step", dtype, attention, seconds, pixel_values.shape[0] / seconds, flops / seconds / 1e9, peak)
 
 

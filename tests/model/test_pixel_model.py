@@ -200,6 +200,18 @@ def test_norm_pix_target_of_a_known_patch_and_its_inverse() -> None:
     torch.testing.assert_close(normalised * scale + mean, patch, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("model_class", [PIXELModel, PIXELForPreTraining])
+def test_flops_per_example_counts_every_matmul_of_the_forward(model_class) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = model_class(tiny_config()).eval()
+    pixel_values, _ = strips(batch=1, num_text=(16,))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(pixel_values, output_attentions=True)  # the eager attention: its matmuls are counted too
+    assert model.flops_per_example(training=False) == counter.get_total_flops()
+    assert model.flops_per_example() == 3 * counter.get_total_flops()
+
+
 def test_backward_reaches_every_trainable_parameter() -> None:
     model = PIXELForPreTraining(tiny_config())
     pixel_values, attention_mask = strips()

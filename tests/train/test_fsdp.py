@@ -14,8 +14,8 @@ from toy import StubMasker, StubRenderer, toy_task, write_corpus
 
 from pixel.model.config import PIXELConfig
 from pixel.model.pixel import PIXELForPreTraining
+from pixel.pretrain.task import PretrainingTask
 from pixel.train.metrics import read_metrics
-from pixel.train.pretraining import PretrainingTask
 from pixel.train.trainer import Trainer
 
 

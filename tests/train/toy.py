@@ -13,8 +13,9 @@ import torch
 from torch import nn
 
 from pixel.model.pixel import norm_pix_target, patchify
+from pixel.pretrain.config import PretrainConfig
+from pixel.pretrain.task import PretrainingTask
 from pixel.render.encoding import Encoding
-from pixel.train.pretraining import PretrainConfig, PretrainingTask
 
 CHAR_WIDTH = 4
 
@@ -77,6 +78,10 @@ class ToyMAE(nn.Module):
         per_patch = ((prediction - norm_pix_target(patches)) ** 2).mean(-1)
         counted = patch_mask * attention_mask
         return SimpleNamespace(loss=(per_patch * counted).sum() / counted.sum())
+
+    def flops_per_example(self, training: bool = True) -> float:
+        """2 FLOPs per weight and patch of a 16-patch strip, x3 with the backward pass (the trainer's MFU)."""
+        return 2.0 * sum(p.numel() for p in self.parameters()) * 16 * (3 if training else 1)
 
 
 def write_corpus(path: Path, lines: int = 200) -> Path:

@@ -32,11 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     from pixel.finetune.config import CONFIG_CLASSES
     from pixel.finetune.run import finetune
-    from pixel.train import checkpoint
+    from pixel.train.checkpoint import resolve_resume
     from pixel.train.config import load_config, parse_overrides
 
     overrides = parse_overrides(args.overrides or [])
@@ -46,13 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if config.task != args.task:
         raise ValueError(f"config file {args.config} is a {config.task!r} recipe, not {args.task!r}")
     config.validate()
-    resume_from = None
-    if args.resume:
-        resume_from = checkpoint.latest_checkpoint(config.output_dir) if args.resume == "latest" else Path(args.resume)
-        if resume_from is None or not Path(resume_from).is_dir():
-            raise FileNotFoundError(f"--resume: no checkpoint folder found ({args.resume}, output_dir "
-                                    f"{config.output_dir}); start without --resume")
-    results = finetune(config, resume_from)
+    results = finetune(config, resolve_resume(args.resume, config.output_dir))
     if results.get("validation") is not None or results.get("test") is not None:
         shown = {k: v for k, v in results.items() if k in ("validation", "test")}
         print(f"pixel finetune: {json.dumps(shown, sort_keys=True)}")

@@ -199,7 +199,7 @@ class FeatureStream(IterableDataset):
 
 
 class FinetuningTask:
-    """The trainer's task (see pixel.train.trainer) for any family."""
+    """The trainer's task (a `pixel.train.trainer.Task`) for any family."""
 
     def __init__(self, family: Family, config: Any, model: nn.Module, renderer: Any,
                  train_features: list[Feature], vocabulary: LabelVocabulary | None,
@@ -220,17 +220,6 @@ class FinetuningTask:
 
     def model_inputs(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         return model_inputs(batch, device)
-
-    def count(self, batch: dict[str, Any]) -> tuple[int, int]:
-        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
-
-    def flops_per_example(self) -> float | None:
-        """~6 x parameters x (L + 1) tokens, plus attention matmuls."""
-        config = getattr(self.model, "config", None)
-        params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
-        tokens = self.renderer.max_seq_length + 1
-        attention = 12 * config.num_hidden_layers * tokens**2 * config.hidden_size if config is not None else 0
-        return 6.0 * params * tokens + attention
 
     def save_extras(self, folder: Path, model: nn.Module | None, history: dict[str, list]) -> None:
         self.renderer.save_pretrained(folder)

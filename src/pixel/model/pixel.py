@@ -70,6 +70,14 @@ def norm_pix_target(patches: torch.Tensor) -> torch.Tensor:
     return (patches - mean) / std
 
 
+def layer_flops(tokens: int, width: int, intermediate: int) -> float:
+    """Forward matmul FLOPs (2 per multiply-add) of one transformer layer over ``tokens`` tokens: the query,
+    key, value and output projections, the attention scores and weighted values, the MLP."""
+    projections = 4 * 2 * tokens * width * width
+    attention = 2 * 2 * tokens * tokens * width
+    return projections + attention + 2 * 2 * tokens * width * intermediate
+
+
 def prepare_attention_mask(
     attention_mask: torch.Tensor | None, batch_size: int, num_patches: int, device: torch.device
 ) -> torch.Tensor:
@@ -137,6 +145,19 @@ class PIXELPreTrainedModel(nn.Module):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def flops_per_example(self, training: bool = True) -> float:
+        """Matmul FLOPs of one strip (as nanoGPT's estimate_mfu counts them): the patch embedding and the
+        encoder layers over CLS + every patch; x3 with the backward pass (``training``). The trainer's MFU,
+        the benchmarks' FLOP rates. Task heads' own layers are left out (well under 1 % of the encoder)."""
+        config = self.config
+        forward = self._embedding_flops() + config.num_hidden_layers * layer_flops(
+            config.num_patches + 1, config.hidden_size, config.intermediate_size)
+        return float(forward * (3 if training else 1))
+
+    def _embedding_flops(self) -> float:
+        config = self.config
+        return 2 * config.num_patches * config.patch_size**2 * config.num_channels * config.hidden_size
 
     @classmethod
     def from_pretrained(
@@ -376,6 +397,22 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         self.post_init()
         self.vit.embeddings.patch_embeddings.reset_parameters()
         self.vit.embeddings.position_embeddings.requires_grad_(False)
+
+    def flops_per_example(self, training: bool = True) -> float:
+        """Matmul FLOPs of one strip: the patch embedding, the encoder over CLS + the K kept patches
+        (config.mask_ratio), the decoder with its pixel prediction over CLS + every patch; x3 with the
+        backward pass (``training``)."""
+        config = self.config
+        length, decoder = config.num_patches, config.decoder_hidden_size
+        kept = num_kept(length, config.mask_ratio) + 1
+        forward = (
+            self._embedding_flops()
+            + config.num_hidden_layers * layer_flops(kept, config.hidden_size, config.intermediate_size)
+            + 2 * kept * config.hidden_size * decoder
+            + config.decoder_num_hidden_layers * layer_flops(length + 1, decoder, config.decoder_intermediate_size)
+            + 2 * (length + 1) * decoder * config.patch_size**2 * config.num_channels
+        )
+        return float(forward * (3 if training else 1))
 
     def patchify(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """[B, C, p, p*L] -> [B, L, p*p*C]."""

@@ -1,20 +1,7 @@
 """The one training loop of pixel-lm (pretraining and fine-tuning).
 
-The trainer knows nothing about tasks. A task object provides:
-  model                                   nn.Module whose forward(**inputs) returns an object with ``.loss``
-  train_dataset(rank, world_size, start_batch) -> IterableDataset of ready micro-batches, endless,
-                                          resumable at micro-batch ``start_batch`` (of the whole job)
-  eval_batches() -> iterable of batches or None
-  model_inputs(batch, device) -> dict     moves a batch to the device (uint8 images become float there)
-  count(batch) -> (examples, patches)     for throughput
-  flops_per_example() -> float | None     model FLOPs of one training example (forward + backward), for MFU
-  save_extras(folder, model, history)     renderer folder, pictures, labels ... (called on rank 0 in each save)
-Optional:
-  validation_metrics(model, device) -> dict[str, float] | None
-                                          task metrics on validation data (model in eval mode, no grad), run
-                                          at each evaluation; with ``metric_for_best_model`` the best model is
-                                          kept in ``<output_dir>/best`` and ``early_stopping_patience``
-                                          evaluations without improvement end the run
+The trainer knows nothing about tasks: it runs any `Task` (pixel.pretrain.task.PretrainingTask, and
+pixel.finetune.base.FinetuningTask for every fine-tuning family).
 """
 
 from __future__ import annotations
@@ -23,13 +10,14 @@ import contextlib
 import copy
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset
 
 from pixel.train import checkpoint as ckpt
 from pixel.train.distributed import (
@@ -43,6 +31,44 @@ from pixel.train.distributed import (
 from pixel.train.metrics import MetricsLogger, device_peak_flops
 from pixel.train.optim import build_optimizer
 from pixel.train.schedule import build_schedule
+
+
+class Task(Protocol):
+    """What the trainer needs from a task.
+
+    ``model``: an nn.Module whose ``forward(**model_inputs(batch, device))`` returns an object with ``.loss``,
+    and whose ``flops_per_example()`` (FLOPs of one training example, forward + backward) gives the MFU.
+    Batches are `pixel.render.batch.collate` dicts: their ``attention_mask`` [B, L] counts examples and
+    patches for the throughput.
+    """
+
+    model: nn.Module
+
+    def train_dataset(self, rank: int, world_size: int, start_batch: int) -> IterableDataset:
+        """Ready micro-batches of this rank, endless, starting at micro-batch ``start_batch`` of the job."""
+        ...
+
+    def eval_batches(self) -> Iterable[dict[str, Any]] | None:
+        """Validation batches whose mean loss is ``val_loss`` (None: no validation loss)."""
+        ...
+
+    def model_inputs(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """A batch as keyword arguments of the model on ``device`` (uint8 images become float there)."""
+        ...
+
+    def validation_metrics(self, model: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """Task metrics on validation data (model in eval mode, no grad) at each evaluation, or None.
+        ``metric_for_best_model`` names one of them (see `TrainerConfig`)."""
+        ...
+
+    def save_extras(self, folder: Path, model: nn.Module, history: dict[str, list]) -> None:
+        """What a saved folder needs besides the weights (renderer, pictures...); rank 0, at each save."""
+        ...
+
+
+def count(batch: dict[str, Any]) -> tuple[int, int]:
+    """(examples, attended patches) of a batch, for the throughput."""
+    return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
 
 
 @dataclass
@@ -97,7 +123,7 @@ class TrainerConfig:
 
 
 class Trainer:
-    def __init__(self, task, config: TrainerConfig):
+    def __init__(self, task: Task, config: TrainerConfig):
         config.validate()
         self.task, self.config = task, config
         self.context, self.device = init_distributed(config.device)
@@ -190,7 +216,7 @@ class Trainer:
         model.train()
         batches = iter(self._loader())
         peak = device_peak_flops(self.device, config.peak_tflops)
-        flops_per_example = self.task.flops_per_example()
+        flops_per_example = self.task.model.flops_per_example()
         progress = _progress_bar(config.max_steps, self.step, enabled=config.progress and context.is_main)
         window = _Window()
         last: dict[str, Any] = {}
@@ -201,7 +227,7 @@ class Trainer:
                 started = time.perf_counter()
                 batch = next(batches)
                 window.data_wait += time.perf_counter() - started
-                examples, patches = self.task.count(batch)
+                examples, patches = count(batch)
                 window.examples += examples
                 window.patches += patches
                 inputs = self.task.model_inputs(batch, self.device)
@@ -275,7 +301,7 @@ class Trainer:
             for batch in batches:
                 with self._autocast():
                     loss = model(**self.task.model_inputs(batch, self.device)).loss
-                examples, _ = self.task.count(batch)
+                examples, _ = count(batch)
                 total += loss.item() * examples
                 weight += examples
         model.train(was_training)
@@ -290,14 +316,11 @@ class Trainer:
     def _track_validation_metrics(self, model: nn.Module, last: dict[str, Any]) -> bool:
         """Task metrics (optional task method) -> log, history, best model in output_dir/best.
         Returns True when early stopping ends the run."""
-        compute = getattr(self.task, "validation_metrics", None)
-        if compute is None:
-            return False
         was_training = model.training
         model.eval()
         with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             with self._autocast():
-                metrics = compute(self.model, self.device)
+                metrics = self.task.validation_metrics(self.model, self.device)
         model.train(was_training)
         if not metrics:
             return False

@@ -1,9 +1,9 @@
-"""Pretraining as one task of the trainer: settings, model/renderer construction, data, pictures."""
+"""Pretraining as one task of the trainer: the model and renderer of a run, its data, its pictures, and the
+loss a model must beat."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,51 +12,9 @@ from torch import nn
 
 from pixel.data.pretraining import PretrainingDataset, SpanMasker
 from pixel.data.text import TextSource
-from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
 from pixel.model.pixel import norm_pix_target, patchify
+from pixel.pretrain.config import PretrainConfig
 from pixel.render.batch import to_model_inputs
-from pixel.train.trainer import TrainerConfig
-
-
-@dataclass
-class PretrainConfig(TrainerConfig):
-    """Everything a pretraining run needs; each field is a config-file key and a ``--key value`` option.
-
-    Data: train_files / validation_files (paths or globs of .txt, .jsonl, .parquet), or hf_dataset (optional
-    ``datasets`` package; validation then comes from hf_validation_split). Renderer: "pangocairo", "pygame" or a
-    renderer folder; font_file optional. Model: ``model`` holds PIXELConfig fields (hidden_size, ...); image
-    size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
-    is kept, the renderer too unless ``renderer`` is a folder).
-    """
-
-    train_files: list[str] = field(default_factory=list)
-    validation_files: list[str] = field(default_factory=list)
-    text_field: str = "text"
-    hf_dataset: str | None = None
-    hf_config: str | None = None
-    hf_split: str = "train"
-    hf_validation_split: str | None = None
-    on_bad_input: str = "skip"
-    min_patches: int = 22
-    validation_examples: int = 64
-    renderer: str = "pangocairo"
-    font_file: str | None = None
-    max_seq_length: int = 529
-    mask_ratio: float = 0.25
-    max_span_length: int = 6
-    cumulative_span_weights: list[float] = field(default_factory=lambda: list(PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS))
-    model: dict = field(default_factory=dict)
-    init_from: str | None = None
-    picture_text: str | None = None
-
-    def validate(self) -> None:
-        super().validate()
-        if not self.train_files and not self.hf_dataset:
-            raise ValueError("no training text: set train_files (e.g. --train_files corpus.txt) or hf_dataset")
-        if self.on_bad_input not in ("skip", "error"):
-            raise ValueError(f"on_bad_input must be skip or error, got {self.on_bad_input!r}")
-        if not 0.0 < self.mask_ratio < 1.0:
-            raise ValueError(f"mask_ratio must be between 0 and 1, got {self.mask_ratio}")
 
 
 def build_renderer(config: PretrainConfig):
@@ -108,7 +66,7 @@ def build_model(config: PretrainConfig) -> nn.Module:
 
 
 class PretrainingTask:
-    """Masked-patch reconstruction of rendered text (see pixel.train.trainer for the task interface)."""
+    """Masked-patch reconstruction of rendered text: a `pixel.train.trainer.Task`."""
 
     def __init__(self, config: PretrainConfig, model: nn.Module, renderer, masker=None):
         self.config, self.model, self.renderer = config, model, renderer
@@ -155,24 +113,8 @@ class PretrainingTask:
                 "attention_mask": batch["attention_mask"].to(device, non_blocking=True),
                 "patch_mask": batch["patch_mask"].to(device, non_blocking=True)}
 
-    def count(self, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
-        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
-
-    def flops_per_example(self) -> float | None:
-        """~6 x parameters x tokens they see (forward 2, backward 4): the encoder sees CLS + kept patches, the
-        decoder CLS + all patches; plus attention score/value matmuls."""
-        model = self.model
-        config = getattr(model, "config", None)
-        num_patches = self.renderer.max_seq_length
-        if config is None or not hasattr(model, "vit") or not hasattr(model, "decoder"):
-            params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            return 6.0 * params * num_patches
-        kept = 1 + int(num_patches * (1 - self.config.mask_ratio))
-        encoder = sum(p.numel() for p in model.vit.parameters() if p.requires_grad)
-        decoder = sum(p.numel() for p in model.decoder.parameters() if p.requires_grad)
-        attention = 12 * (config.num_hidden_layers * kept**2 * config.hidden_size
-                          + config.decoder_num_hidden_layers * (num_patches + 1) ** 2 * config.decoder_hidden_size)
-        return 6.0 * (encoder * kept + decoder * (num_patches + 1)) + attention
+    def validation_metrics(self, model: nn.Module, device: torch.device) -> None:
+        return None  # the validation loss (eval_batches) is pretraining's metric
 
     def save_extras(self, folder: Path, model: nn.Module, history: dict[str, list]) -> None:
         """Renderer folder (config + font) and two pictures: reconstruction.png and loss_curve.png."""
