@@ -474,8 +474,7 @@ def reconstruct(
         patch_mask = random_patch_mask(num_patches, num_removed, num_attended, seed)
 
     device = next(model.parameters()).device
-    saved_ratio, was_training = model.config.mask_ratio, model.training
-    model.config.mask_ratio = mask_ratio
+    was_training = model.training
     model.eval()
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.inference_mode():
@@ -484,9 +483,9 @@ def reconstruct(
                 pixel_values.to(device),
                 attention_mask=torch.from_numpy(attention_mask)[None].to(device),
                 patch_mask=torch.from_numpy(patch_mask)[None].to(device),
+                mask_ratio=mask_ratio,
             )
     finally:
-        model.config.mask_ratio = saved_ratio
         model.train(was_training)
     loss = float(output.loss)
     mask = output.mask[0].float().cpu().numpy()

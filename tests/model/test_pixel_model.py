@@ -178,6 +178,15 @@ def test_patchify_order_and_round_trip() -> None:
     assert torch.equal(unpatchify(patches), pixel_values)
 
 
+def test_pretraining_forward_takes_the_mask_ratio_of_the_call() -> None:
+    model = PIXELForPreTraining(tiny_config()).eval()
+    pixel_values, attention_mask = strips()
+    half = model(pixel_values, attention_mask, mask_ratio=0.5)
+    assert half.mask.sum(dim=1).tolist() == [L - int(L * 0.5)] * 2
+    assert model(pixel_values, attention_mask).mask.sum(dim=1).tolist() == [L - int(L * 0.75)] * 2
+    assert model.config.mask_ratio == 0.25
+
+
 def test_patchify_order_is_row_column_channel() -> None:
     strip = torch.zeros(1, 3, 16, 32, dtype=torch.float64)
     strip[0, 1, 2, 16 + 5] = 1.0  # patch 1, row 2, column 5, channel 1

@@ -18,6 +18,9 @@ from pixel.io import atomic_path
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
+# The label id that the heads' losses ignore (padding, the other patches of a word, labels training never
+# saw); the task data builds its targets with it.
+IGNORE_INDEX = -100
 ACCEPTED_MODEL_TYPES = ("pixel", "vit_mae", "vit")
 
 # Keys that must never end up in a saved config (the original put push-to-hub tokens in config files).

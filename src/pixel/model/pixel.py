@@ -430,13 +430,15 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         noise: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
+        mask_ratio: float | None = None,
     ) -> PIXELModelOutput:
-        """Encode the kept patches (span masking with `patch_mask`, else random masking at config.mask_ratio)."""
+        """Encode the kept patches: span masking with `patch_mask`, else random masking, removing
+        L - int(L * (1 - mask_ratio)) patches (None -> config.mask_ratio)."""
         return self.vit(
             pixel_values,
             attention_mask,
             patch_mask=patch_mask,
-            mask_ratio=self.config.mask_ratio,
+            mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
             noise=noise,
             output_hidden_states=output_hidden_states,
             output_attentions=output_attentions,
@@ -479,13 +481,15 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         noise: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
+        mask_ratio: float | None = None,
     ) -> PIXELForPreTrainingOutput:
         """pixel_values [B, C, 16, 16*L] in [0, 1], attention_mask [B, L] (None -> ones), patch_mask [B, L] or None
-        (random masking) -> loss, logits [B, L, P], mask, ids_restore, attention_mask."""
+        (random masking), mask_ratio (None -> config.mask_ratio) -> loss, logits [B, L, P], mask, ids_restore,
+        attention_mask."""
         if attention_mask is None:
             attention_mask = torch.ones(len(pixel_values), self.vit.num_patches, device=pixel_values.device)
         encoded = self.forward_encoder(  # checks the inputs
-            pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions
+            pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions, mask_ratio
         )
         assert encoded.mask is not None and encoded.ids_restore is not None
         attention_mask = attention_mask.to(device=pixel_values.device, dtype=torch.float32)
