@@ -20,12 +20,11 @@ from pixel.data.tasks.qa import (
     postprocess_all,
     postprocess_qa,
     read_squad,
-    round_trip_answer,
     span_text,
 )
 from pixel.render.batch import collate
 
-from .conftest import TASK_DATA, golden_case
+from .conftest import TASK_DATA, golden_case, round_trip_answer
 
 L = 529
 

@@ -74,7 +74,9 @@ def count(batch: dict[str, Any]) -> tuple[int, int]:
 @dataclass
 class TrainerConfig:
     """Settings of the training loop. batch_size is per device and micro-step: the global batch is
-    batch_size * grad_accum_steps * world_size."""
+    batch_size * grad_accum_steps * world_size. metric_for_best_model: a key of the task's validation
+    metrics whose best value so far is kept as output_dir/best (greater_is_better: which way is better, see
+    `metric_greater_is_better`); early_stopping_patience evaluations without a better value end the run."""
 
     output_dir: str = "runs/pixel"
     max_steps: int = 1000
@@ -102,6 +104,7 @@ class TrainerConfig:
     tensorboard: bool = True
     lr_schedule: str = "cosine"
     metric_for_best_model: str | None = None
+    greater_is_better: bool | None = None
     early_stopping_patience: int = 0
 
     def validate(self) -> None:
@@ -120,6 +123,13 @@ class TrainerConfig:
             raise ValueError(f"early_stopping_patience must be >= 0 (0 = off), got {self.early_stopping_patience}")
         if self.early_stopping_patience and not self.metric_for_best_model:
             raise ValueError("early_stopping_patience needs metric_for_best_model (the validation metric to watch)")
+
+    def metric_greater_is_better(self) -> bool:
+        """Whether a larger metric_for_best_model is better: ``greater_is_better``, or when that is unset,
+        false for a loss (a metric whose name holds "loss") and true for any other metric."""
+        if self.greater_is_better is not None:
+            return self.greater_is_better
+        return "loss" not in (self.metric_for_best_model or "")
 
 
 class Trainer:
@@ -314,20 +324,12 @@ class Trainer:
         return value
 
     def _track_validation_metrics(self, model: nn.Module, last: dict[str, Any]) -> bool:
-        """Task metrics (optional task method) -> log, history, best model in output_dir/best.
-        Returns True when early stopping ends the run."""
-        was_training = model.training
-        model.eval()
-        with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            with self._autocast():
-                metrics = self.task.validation_metrics(self.model, self.device)
-        model.train(was_training)
+        """Task metrics -> log and history; the best model so far in output_dir/best. Returns True when early
+        stopping ends the run."""
+        metrics = self._validation_metrics(model)
         if not metrics:
             return False
-        self.metrics.log({"step": self.step, **{f"val_{k}": v for k, v in metrics.items()}})
-        last.update({f"val_{k}": v for k, v in metrics.items()})
-        records = self.history.setdefault("val_metrics", [])
-        records.append({"step": self.step, **metrics})
+        self._record_metrics(metrics, last)
         name = self.config.metric_for_best_model
         if not name:
             return False
@@ -335,18 +337,35 @@ class Trainer:
             from pixel.train.config import unknown_key_error
 
             raise unknown_key_error(name, list(metrics), "metric_for_best_model (the task's metrics)")
-        lower_is_better = "loss" in name
-        values = [r[name] for r in records]
-        best = min(values) if lower_is_better else max(values)
-        best_index = values.index(best)
+        values = [record[name] for record in self.history["val_metrics"]]
+        best_index = best_position(values, self.config.metric_greater_is_better())
         if best_index == len(values) - 1:
-            self.history["best"] = {"step": self.step, name: best}
-            model, _ = self._full_state()
-            if self.context.is_main:
-                save_model_folder(self.output_dir / "best", model,
-                                  lambda path: self.task.save_extras(path, model, self.history))
+            self._save_best(name, values[-1])
         patience = self.config.early_stopping_patience
         return bool(patience) and len(values) - 1 - best_index >= patience
+
+    def _validation_metrics(self, model: nn.Module) -> dict[str, float] | None:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            with self._autocast():
+                metrics = self.task.validation_metrics(self.model, self.device)
+        model.train(was_training)
+        return metrics
+
+    def _record_metrics(self, metrics: dict[str, float], last: dict[str, Any]) -> None:
+        """Into the metrics log, the returned record ``last`` (as val_*) and the history."""
+        self.metrics.log({"step": self.step, **{f"val_{k}": v for k, v in metrics.items()}})
+        last.update({f"val_{k}": v for k, v in metrics.items()})
+        self.history.setdefault("val_metrics", []).append({"step": self.step, **metrics})
+
+    def _save_best(self, name: str, value: float) -> None:
+        """The current model as output_dir/best (a complete model folder; every rank takes part under FSDP)."""
+        self.history["best"] = {"step": self.step, name: value}
+        model, _ = self._full_state()
+        if self.context.is_main:
+            save_model_folder(self.output_dir / "best", model,
+                              lambda path: self.task.save_extras(path, model, self.history))
 
     def save(self) -> Path | None:
         """Checkpoint of the current step (rank 0 writes; every rank contributes its RNG state)."""
@@ -409,6 +428,12 @@ def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
     os.replace(temporary, folder)
     shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def best_position(values: list[float], greater_is_better: bool) -> int:
+    """Index of the best of ``values`` (the first one on a tie)."""
+    best = max(values) if greater_is_better else min(values)
+    return values.index(best)
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:
