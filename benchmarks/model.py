@@ -42,17 +42,9 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pixel.model import layers  # noqa: E402
-from pixel.model.config import PIXELConfig  # noqa: E402
+from pixel.model.config import VARIANTS, PIXELConfig  # noqa: E402
 from pixel.model.pixel import PIXELForPreTraining  # noqa: E402
 
-SIZES: dict[str, dict[str, int]] = {
-    "base": {},  # PIXELConfig defaults are pixel-base
-    "tiny": {
-        "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
-        "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
-        "decoder_intermediate_size": 64,
-    },
-}
 TEXT_PATCHES = 400  # a realistic share of text in a pretraining strip (attention mask = text + end patch)
 
 
@@ -214,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--num-patches", type=int, default=529)
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when present)")
-    parser.add_argument("--size", choices=sorted(SIZES), default="base")
+    parser.add_argument("--size", choices=sorted(VARIANTS), default="base")
     parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16 (autocast)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
     args = parser.parse_args(argv)
@@ -231,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    config = PIXELConfig(image_size=[16, 16 * args.num_patches], **SIZES[args.size])
+    config = PIXELConfig.variant(args.size, image_size=[16, 16 * args.num_patches])
     model = PIXELForPreTraining(config).to(device)
     inputs = make_batch(args.batch_size, args.num_patches, device)
     params = sum(p.numel() for p in model.parameters())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pixel.model.config import PIXELConfig
+from pixel.model.config import VARIANTS, PIXELConfig
 from pixel.model.layers import eager_attention
 from pixel.model.pixel import (
     PIXELForPreTraining,
@@ -25,21 +25,9 @@ L = 16  # patches of the tiny strips
 
 
 def tiny_config(**overrides: object) -> PIXELConfig:
-    settings: dict[str, object] = {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 64,
-        "decoder_hidden_size": 16,
-        "decoder_num_hidden_layers": 2,
-        "decoder_num_attention_heads": 2,
-        "decoder_intermediate_size": 32,
-        "image_size": [16, 16 * L],
-        "hidden_dropout_prob": 0.0,
-        "attention_probs_dropout_prob": 0.0,
-    }
-    settings.update(overrides)
-    return PIXELConfig(**settings)
+    settings: dict[str, object] = {"image_size": [16, 16 * L], "hidden_dropout_prob": 0.0,
+                                   "attention_probs_dropout_prob": 0.0}
+    return PIXELConfig.variant("tiny", **{**settings, **overrides})
 
 
 def strips(batch: int = 2, num_text: tuple[int, ...] = (5, 16)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,6 +164,17 @@ def test_patchify_order_and_round_trip() -> None:
         == channel * 100000 + row * 1000 + 16 * patch + col
     )
     assert torch.equal(unpatchify(patches), pixel_values)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_pretrains_on_a_short_strip(variant: str) -> None:
+    torch.manual_seed(0)
+    model = PIXELForPreTraining(PIXELConfig.variant(variant, image_size=[16, 16 * L]))
+    pixel_values, attention_mask = strips()
+    output = model(pixel_values, attention_mask)
+    assert output.logits.shape == (2, L, 768) and torch.isfinite(output.loss)
+    output.loss.backward()
+    assert model.vit.embeddings.patch_embeddings.projection.weight.grad is not None
 
 
 def test_pretraining_forward_takes_the_mask_ratio_of_the_call() -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from pixel.cli.options import collect_overrides
+from pixel.cli.options import add_run_arguments, collect_overrides
 
-HELP = "Pretrain a PIXEL model on text files: pixel pretrain --config FILE [--KEY VALUE ...] [--resume [DIR]]"
+HELP = ("Pretrain a PIXEL model on text files: pixel pretrain --config FILE [--smoke] [--KEY VALUE ...] "
+        "[--resume [DIR]]")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML file of settings (configs/pretrain/*.yaml); keys not given keep "
-                                         "their defaults")
-    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
-                        help="continue a run: from the newest checkpoint in output_dir, or the given folder")
+    add_run_arguments(parser, "YAML file of settings (configs/pretrain/*.yaml); keys not given keep their "
+                              "defaults")
     parser.epilog = ("Any config key can be set on the command line: --max_steps 3 --output_dir out "
                      "--train_files 'corpus/*.txt' --model.hidden_size 64 --init_from DIR_OR_HUB_ID")
     collect_overrides(parser)
@@ -25,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from pixel.train.checkpoint import resolve_resume
     from pixel.train.config import load_config, parse_overrides
 
-    config = load_config(PretrainConfig, args.config, parse_overrides(args.overrides or []))
+    config = load_config(PretrainConfig, args.config, parse_overrides(args.overrides or []), smoke=args.smoke)
     config.validate()
     pretrain(config, resolve_resume(args.resume, config.output_dir))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pixel.model.config import VARIANTS
 from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
 from pixel.train.trainer import TrainerConfig
 
@@ -15,8 +16,9 @@ class PretrainConfig(TrainerConfig):
 
     Data: train_files / validation_files (paths or globs of .txt, .jsonl, .parquet), or hf_dataset (optional
     ``datasets`` package; validation then comes from hf_validation_split). Renderer: "pangocairo", "pygame" or a
-    renderer folder; font_file optional. Model: ``model`` holds PIXELConfig fields (hidden_size, ...); image
-    size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
+    renderer folder; font_file optional. Model: the size ``model_variant`` (a name of
+    pixel.model.config.VARIANTS: "base" = pixel-base, "tiny") with the PIXELConfig fields of ``model`` on top
+    (hidden_size, dropout...); image size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
     is kept, the renderer too unless ``renderer`` is a folder).
     """
 
@@ -36,6 +38,7 @@ class PretrainConfig(TrainerConfig):
     mask_ratio: float = 0.25
     max_span_length: int = 6
     cumulative_span_weights: list[float] = field(default_factory=lambda: list(PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS))
+    model_variant: str = "base"
     model: dict = field(default_factory=dict)
     init_from: str | None = None
     picture_text: str | None = None
@@ -48,3 +51,5 @@ class PretrainConfig(TrainerConfig):
             raise ValueError(f"on_bad_input must be skip or error, got {self.on_bad_input!r}")
         if not 0.0 < self.mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must be between 0 and 1, got {self.mask_ratio}")
+        if self.model_variant not in VARIANTS:
+            raise ValueError(f"model_variant must be one of {', '.join(VARIANTS)}, got {self.model_variant!r}")

@@ -43,7 +43,8 @@ def _has_renderer(name_or_path: str) -> bool:
 
 
 def build_model(config: PretrainConfig) -> nn.Module:
-    """PIXELForPreTraining from scratch (seeded by ``seed``) or from ``init_from`` with every weight kept."""
+    """PIXELForPreTraining from scratch (``model_variant`` with the ``model`` fields on top, seeded by ``seed``)
+    or from ``init_from`` with every weight kept."""
     from pixel.model.config import PIXELConfig
     from pixel.model.pixel import PIXELForPreTraining
 
@@ -62,7 +63,7 @@ def build_model(config: PretrainConfig) -> nn.Module:
             raise unknown_key_error(f"model.{key}", [f"model.{k}" for k in known], "the model settings")
     settings = {"mask_ratio": config.mask_ratio, "norm_pix_loss": True, **config.model, "image_size": image_size}
     torch.manual_seed(config.seed)
-    return PIXELForPreTraining(PIXELConfig(**settings))
+    return PIXELForPreTraining(PIXELConfig.variant(config.model_variant, **settings))
 
 
 class PretrainingTask:
