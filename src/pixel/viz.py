@@ -63,7 +63,7 @@ def _to_numpy(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def model_strip(pixel_values: Any) -> torch.Tensor:
+def _model_strip(pixel_values: Any) -> torch.Tensor:
     """Any strip form -> the model's input layout: float64 ``[1, 3, 16, W]`` in [0, 1].
 
     Accepts model input ``[3, 16, W]`` (or ``[1, 3, 16, W]``) float in [0, 1], a rendered grey strip uint8
@@ -126,7 +126,7 @@ def reconstruction_rows(
 
     from pixel.model.pixel import norm_pix_statistics, patchify, unpatchify
 
-    image = model_strip(pixel_values)
+    image = _model_strip(pixel_values)
     strip = _hwc(image)
     num_patches = strip.shape[1] // PATCH
     masked = _to_numpy(mask, "mask").reshape(-1).astype(np.float64)
