@@ -8,8 +8,8 @@ Measures, for fp32 and bf16 autocast:
 - the SDPA step without attention-probability dropout (``sdpa-nodrop``): pixel-base's config trains with
   attention dropout 0.1, which makes SDPA fall back to its unfused math path (attention maps stored).
 
-FLOPs are counted analytically (matmuls and the patch-embedding convolution; backward = 2 x forward), so
-GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
+FLOPs are counted analytically by the model (``flops_per_example``: matmuls and the patch-embedding
+convolution; backward = 2 x forward), so GFLOP/s compares with the machine's matmul peak. Peak memory: CUDA ``max_memory_allocated``; on CPU the
 process's peak resident set (VmHWM, reset after a malloc_trim before each measurement), which includes torch
 itself, the model and (for the steps) the optimizer state.
 
@@ -42,17 +42,9 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pixel.model import layers  # noqa: E402
-from pixel.model.config import PIXELConfig  # noqa: E402
+from pixel.model.config import VARIANTS, PIXELConfig  # noqa: E402
 from pixel.model.pixel import PIXELForPreTraining  # noqa: E402
 
-SIZES: dict[str, dict[str, int]] = {
-    "base": {},  # PIXELConfig defaults are pixel-base
-    "tiny": {
-        "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
-        "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
-        "decoder_intermediate_size": 64,
-    },
-}
 TEXT_PATCHES = 400  # a realistic share of text in a pretraining strip (attention mask = text + end patch)
 
 
@@ -98,27 +90,6 @@ def attention_dropout_off(model: torch.nn.Module) -> Iterator[None]:
     finally:
         for module, value in saved:
             module.dropout_prob = value
-
-
-def matmul_flops(config: PIXELConfig, batch: int, num_patches: int, encoder_tokens: int, decoder: bool) -> float:
-    """Forward FLOPs (2 per multiply-add) of the linear layers, attention matmuls and patch embedding."""
-
-    def layer(tokens: int, width: int, mlp: int) -> float:
-        projections = 4 * 2 * tokens * width * width  # query, key, value, output
-        attention = 2 * 2 * tokens * tokens * width  # QK^T and probs @ V over all heads
-        return projections + attention + 2 * 2 * tokens * width * mlp
-
-    patch_dim = config.patch_size * config.patch_size * config.num_channels
-    flops = 2 * num_patches * patch_dim * config.hidden_size
-    flops += config.num_hidden_layers * layer(encoder_tokens, config.hidden_size, config.intermediate_size)
-    if decoder:
-        dec_tokens = num_patches + 1
-        flops += 2 * encoder_tokens * config.hidden_size * config.decoder_hidden_size
-        flops += config.decoder_num_hidden_layers * layer(
-            dec_tokens, config.decoder_hidden_size, config.decoder_intermediate_size
-        )
-        flops += 2 * num_patches * config.decoder_hidden_size * patch_dim
-    return float(batch * flops)
 
 
 def reset_peak_memory(device: torch.device) -> None:
@@ -205,8 +176,7 @@ def bench_inference(model, inputs, dtype, args, device) -> Result:
             model.vit(pixel_values, attention_mask=attention_mask)
 
     seconds, peak = time_steps(step, args.steps, args.warmup, device)
-    num_patches = pixel_values.shape[-1] // 16
-    flops = matmul_flops(model.config, pixel_values.shape[0], num_patches, num_patches + 1, decoder=False)
+    flops = model.vit.flops_per_example(training=False) * pixel_values.shape[0]
     return Result("encoder inference", dtype, "sdpa", seconds, pixel_values.shape[0] / seconds, flops / seconds / 1e9, peak)
 
 
@@ -225,9 +195,7 @@ def bench_pretraining(model, inputs, dtype, attention, args, device) -> Result:
     no_dropout = attention_dropout_off(model) if attention == "sdpa-nodrop" else contextlib.nullcontext()
     with attention_implementation(eager_attention if attention == "eager" else None), no_dropout:
         seconds, peak = time_steps(step, args.steps, args.warmup, device)
-    num_patches = pixel_values.shape[-1] // 16
-    kept = int(num_patches * (1 - model.config.mask_ratio))
-    flops = 3 * matmul_flops(model.config, pixel_values.shape[0], num_patches, kept + 1, decoder=True)
+    flops = model.flops_per_example() * pixel_values.shape[0]
     return Result("pretrain step", dtype, attention, seconds, pixel_values.shape[0] / seconds, flops / seconds / 1e9, peak)
 
 
@@ -238,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--num-patches", type=int, default=529)
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when present)")
-    parser.add_argument("--size", choices=sorted(SIZES), default="base")
+    parser.add_argument("--size", choices=sorted(VARIANTS), default="base")
     parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16 (autocast)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
     args = parser.parse_args(argv)
@@ -255,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    config = PIXELConfig(image_size=[16, 16 * args.num_patches], **SIZES[args.size])
+    config = PIXELConfig.variant(args.size, image_size=[16, 16 * args.num_patches])
     model = PIXELForPreTraining(config).to(device)
     inputs = make_batch(args.batch_size, args.num_patches, device)
     params = sum(p.numel() for p in model.parameters())

@@ -36,9 +36,10 @@ def synthetic_corpus(path: Path, lines: int = 4000) -> Path:
 
 
 def run(config_file: Path, overrides: dict, warmup: int = WARMUP_STEPS) -> dict:
+    from pixel.pretrain.config import PretrainConfig
+    from pixel.pretrain.task import PretrainingTask, build_model, build_renderer
     from pixel.train.config import load_config
     from pixel.train.metrics import read_metrics
-    from pixel.train.pretraining import PretrainConfig, PretrainingTask, build_model, build_renderer
     from pixel.train.trainer import Trainer
 
     config = load_config(PretrainConfig, config_file, [(k, str(v)) for k, v in overrides.items()])

@@ -11,12 +11,6 @@ from pixel.model.pixel import PIXELForPreTraining
 from pixel.render.encoding import Encoding
 from pixel.viz import reconstruct
 
-TINY = {
-    "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
-    "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
-    "decoder_intermediate_size": 64, "image_size": [16, 16 * 100],
-}
-
 
 class StubRenderer:
     """Draws one vertical bar per character (varying width), then the black end patch."""
@@ -36,7 +30,7 @@ class StubRenderer:
 @pytest.fixture(scope="module")
 def model() -> PIXELForPreTraining:
     torch.manual_seed(0)
-    return PIXELForPreTraining(PIXELConfig(**TINY))
+    return PIXELForPreTraining(PIXELConfig.variant("tiny", image_size=[16, 16 * 100]))
 
 
 def _norm_pix_loss(details) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -36,7 +34,7 @@ def _mask() -> np.ndarray:
 
 
 def _patches(strip_u8: np.ndarray) -> np.ndarray:
-    """[L, 768] in (row, column, channel) order, computed independently of viz.patchify_strip."""
+    """[L, 768] in (row, column, channel) order, computed independently of the model's patchify."""
     grey = strip_u8.astype(np.float64) / 255.0
     out = np.empty((L, 768))
     for patch in range(L):
@@ -51,25 +49,6 @@ def _perfect_logits(strip_u8: np.ndarray) -> np.ndarray:
     mean = patches.sum(axis=1, keepdims=True) / 768
     var = ((patches - mean) ** 2).sum(axis=1, keepdims=True) / 767
     return (patches - mean) / np.sqrt(var + 1e-6)
-
-
-def test_unnormalisation_inverts_norm_pix_of_a_known_patch():
-    patch = np.zeros((1, 768))
-    patch[0, 384:] = 1.0  # lower half (rows 8..15) white: mean .5, unbiased var 768 * .25 / 767
-    std = math.sqrt(768 * 0.25 / 767 + 1e-6)
-    normalised = viz.normalize_patches(patch)
-    np.testing.assert_allclose(normalised[0, :384], -0.5 / std, rtol=1e-12)
-    np.testing.assert_allclose(normalised[0, 384:], 0.5 / std, rtol=1e-12)
-    np.testing.assert_allclose(viz.unnormalize_patches(normalised, patch), patch, atol=1e-12)
-
-
-def test_patchify_order_is_row_column_channel():
-    strip = np.zeros((16, 32, 3))
-    strip[2, 16 + 5, 1] = 1.0  # patch 1, row 2, column 5, channel 1
-    patches = viz.patchify_strip(strip)
-    assert patches.shape == (2, 768)
-    assert np.flatnonzero(patches[1]).tolist() == [(2 * 16 + 5) * 3 + 1]
-    np.testing.assert_array_equal(viz.unpatchify_strip(patches), strip)
 
 
 def test_perfect_prediction_reproduces_the_input_and_paste_keeps_visible_patches():

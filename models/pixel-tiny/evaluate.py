@@ -13,9 +13,10 @@ import json
 import torch
 
 from pixel.model.pixel import PIXELForPreTraining
+from pixel.pretrain.config import PretrainConfig
+from pixel.pretrain.task import PretrainingTask, zero_prediction_loss
 from pixel.render.base import load_renderer
 from pixel.train.config import load_config
-from pixel.train.pretraining import PretrainConfig, PretrainingTask, zero_prediction_loss
 
 
 def main() -> None:

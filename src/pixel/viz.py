@@ -1,4 +1,5 @@
-"""Pictures for people: masked-autoencoder reconstructions and loss curves (numpy + PIL only).
+"""Pictures for people: masked-autoencoder reconstructions and loss curves (numpy + PIL; torch for the
+model's patch layout).
 
 A reconstruction figure shows, for each line of the (cropped, optionally wrapped) strip, four rows:
 
@@ -9,8 +10,9 @@ A reconstruction figure shows, for each line of the (cropped, optionally wrapped
 
 The pretraining loss compares predictions with targets standardised per patch (``norm_pix_loss``), so a raw
 prediction is not a picture. As MAE demos do, each predicted patch is mapped back with the mean and
-(unbiased) standard deviation of its own target patch; the caption drawn on the picture says so. That uses
-the target's statistics, so the masked patches' brightness and contrast come from the original.
+(unbiased) standard deviation of its own target patch (the model's ``norm_pix_statistics``, on its
+``patchify`` layout); the caption drawn on the picture says so. That uses the target's statistics, so the
+masked patches' brightness and contrast come from the original.
 
 The original code logged 23x23 squares to wandb without un-normalising (spec 3.4); these are strips.
 """
@@ -28,12 +30,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
+    import torch
+
     from pixel.model.pixel import PIXELForPreTraining
     from pixel.render.base import TextRenderer
     from pixel.render.encoding import Encoding
 
 PATCH = 16
-NORM_PIX_EPS = 1e-6
 ROW_NAMES = ("input", "masked", "prediction", "paste")
 
 LABEL_WIDTH = 96
@@ -60,58 +63,38 @@ def _to_numpy(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def strip_to_hwc(pixel_values: Any) -> np.ndarray:
-    """Any strip form -> float64 ``[16, W, 3]`` in [0, 1].
+def _model_strip(pixel_values: Any) -> torch.Tensor:
+    """Any strip form -> the model's input layout: float64 ``[1, 3, 16, W]`` in [0, 1].
 
     Accepts model input ``[3, 16, W]`` (or ``[1, 3, 16, W]``) float in [0, 1], a rendered grey strip uint8
     ``[16, W]`` (255 = white) or an RGB render uint8 ``[16, W, 3]``.
     """
+    import torch
+
+    from pixel.render.batch import to_model_inputs
+
     array = _to_numpy(pixel_values, "pixel_values")
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
-    if array.dtype == np.uint8:
-        array = array.astype(np.float64) / 255.0
-        if array.ndim == 2:
-            array = np.repeat(array[:, :, None], 3, axis=2)
-    elif array.ndim == 3 and array.shape[0] == 3:
-        array = np.transpose(array.astype(np.float64), (1, 2, 0))
+    if array.dtype == np.uint8 and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)):
+        strip = to_model_inputs(array[None], dtype=torch.float64)
+    elif array.ndim == 3 and array.shape[0] == 3 and array.dtype != np.uint8:
+        strip = torch.from_numpy(array.astype(np.float64))[None]
     else:
         raise ValueError(
             f"pixel_values: expected float [3, 16, W] in [0, 1] or uint8 [16, W] / [16, W, 3], got "
             f"{array.dtype} {list(array.shape)}"
         )
-    if array.ndim != 3 or array.shape[0] != PATCH or array.shape[2] != 3 or array.shape[1] % PATCH:
+    if strip.shape[2] != PATCH or strip.shape[3] % PATCH:
         raise ValueError(f"pixel_values: expected a strip 16 px high whose width is a multiple of 16, got {list(array.shape)}")
-    if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+    if not bool(torch.isfinite(strip).all()) or float(strip.min()) < 0.0 or float(strip.max()) > 1.0:
         raise ValueError("pixel_values: values must be finite and in [0, 1] (model inputs are not normalised)")
-    return array
+    return strip
 
 
-def patchify_strip(strip: np.ndarray) -> np.ndarray:
-    """``[16, 16*L, C]`` -> ``[L, 16*16*C]``, each patch flattened in (row, column, channel) order."""
-    height, width, channels = strip.shape
-    num_patches = width // PATCH
-    return strip.reshape(height, num_patches, PATCH, channels).transpose(1, 0, 2, 3).reshape(num_patches, -1)
-
-
-def unpatchify_strip(patches: np.ndarray, channels: int = 3) -> np.ndarray:
-    """``[L, 16*16*C]`` -> ``[16, 16*L, C]`` (inverse of :func:`patchify_strip`)."""
-    num_patches = patches.shape[0]
-    return patches.reshape(num_patches, PATCH, PATCH, channels).transpose(1, 0, 2, 3).reshape(PATCH, -1, channels)
-
-
-def normalize_patches(patches: np.ndarray, eps: float = NORM_PIX_EPS) -> np.ndarray:
-    """The norm-pix loss target: each patch ``[L, P]`` standardised by its own mean and unbiased variance."""
-    mean = patches.mean(axis=-1, keepdims=True)
-    var = patches.var(axis=-1, ddof=1, keepdims=True)
-    return (patches - mean) / np.sqrt(var + eps)
-
-
-def unnormalize_patches(predictions: np.ndarray, targets: np.ndarray, eps: float = NORM_PIX_EPS) -> np.ndarray:
-    """Map norm-pix predictions ``[L, P]`` to pixels with each target patch's own mean and std ``[L, P]``."""
-    mean = targets.mean(axis=-1, keepdims=True)
-    var = targets.var(axis=-1, ddof=1, keepdims=True)
-    return predictions * np.sqrt(var + eps) + mean
+def _hwc(strip: torch.Tensor) -> np.ndarray:
+    """``[1, 3, 16, W]`` -> numpy ``[16, W, 3]`` (the layout of a picture)."""
+    return strip[0].permute(1, 2, 0).numpy()
 
 
 def _hatched(shape: tuple[int, int, int]) -> np.ndarray:
@@ -139,7 +122,12 @@ def reconstruction_rows(
     attention_mask: ``[L]`` (1 = text or end patch); logits: ``[L, 16*16*3]`` in patchify order.
     ``paste`` equals ``input`` exactly outside the masked, attended patches.
     """
-    strip = strip_to_hwc(pixel_values)
+    import torch
+
+    from pixel.model.pixel import norm_pix_statistics, patchify, unpatchify
+
+    image = _model_strip(pixel_values)
+    strip = _hwc(image)
     num_patches = strip.shape[1] // PATCH
     masked = _to_numpy(mask, "mask").reshape(-1).astype(np.float64)
     attended = _to_numpy(attention_mask, "attention_mask").reshape(-1).astype(np.float64)
@@ -159,10 +147,11 @@ def reconstruction_rows(
     if not np.isfinite(predictions).all():
         raise ValueError("logits: contain NaN or infinite values; the model output is broken")
 
-    targets = patchify_strip(strip)
-    if norm_pix_loss:
-        predictions = unnormalize_patches(predictions, targets)
-    prediction = unpatchify_strip(np.clip(predictions, 0.0, 1.0))
+    patches = torch.from_numpy(predictions)
+    if norm_pix_loss:  # back to pixels with each target patch's own statistics, as MAE demos do
+        mean, std = norm_pix_statistics(patchify(image)[0])
+        patches = patches * std + mean
+    prediction = _hwc(unpatchify(patches.clamp(0.0, 1.0)[None]))
 
     per_pixel = np.repeat(masked, PATCH)[None, :, None].astype(bool)
     pasted = np.repeat(masked * attended, PATCH)[None, :, None].astype(bool)
@@ -420,14 +409,6 @@ def random_patch_mask(num_patches: int, num_masked: int, num_attended: int, seed
     return mask
 
 
-def _strip_tensor(encoding: Encoding) -> np.ndarray:
-    """Encoding pixels -> float32 ``[3, 16, W]`` in [0, 1] (grey copied to 3 channels), the model input."""
-    pixels = np.asarray(encoding.pixel_values, dtype=np.float32) / 255.0
-    if pixels.ndim == 2:
-        return np.repeat(pixels[None], 3, axis=0)
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
-
-
 def reconstruct(
     model: PIXELForPreTraining,
     renderer: TextRenderer,
@@ -456,6 +437,7 @@ def reconstruct(
     import torch
 
     from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS, SpanMaskingGenerator
+    from pixel.render.batch import to_model_inputs
 
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
@@ -475,8 +457,8 @@ def reconstruct(
         renderer.max_seq_length = num_patches
 
     encoding = renderer(text)
-    pixel_values = _strip_tensor(encoding)
-    attention_mask = encoding.attention_mask.astype(np.float32)
+    pixel_values = to_model_inputs(encoding.pixel_values[None])  # float32 [1, 3, 16, W]
+    attention_mask = encoding.attention_mask
     num_attended = int(attention_mask.sum())
     num_removed = num_patches - int(num_patches * (1.0 - mask_ratio))
     if span:
@@ -492,19 +474,18 @@ def reconstruct(
         patch_mask = random_patch_mask(num_patches, num_removed, num_attended, seed)
 
     device = next(model.parameters()).device
-    saved_ratio, was_training = model.config.mask_ratio, model.training
-    model.config.mask_ratio = mask_ratio
+    was_training = model.training
     model.eval()
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.inference_mode():
             torch.manual_seed(seed)
             output = model(
-                torch.from_numpy(pixel_values)[None].to(device),
+                pixel_values.to(device),
                 attention_mask=torch.from_numpy(attention_mask)[None].to(device),
                 patch_mask=torch.from_numpy(patch_mask)[None].to(device),
+                mask_ratio=mask_ratio,
             )
     finally:
-        model.config.mask_ratio = saved_ratio
         model.train(was_training)
     loss = float(output.loss)
     mask = output.mask[0].float().cpu().numpy()
@@ -530,6 +511,6 @@ def reconstruct(
         pixel_values, mask, attention_mask, logits, lines, norm_pix_loss=bool(model.config.norm_pix_loss),
         crop=crop, patches_per_line=patches_per_line, scale=scale,
     )
-    details = ReconstructionDetails(encoding, pixel_values, attention_mask, patch_mask, mask, logits, loss,
-                                    masked_text, lines)
+    details = ReconstructionDetails(encoding, pixel_values[0].numpy(), attention_mask, patch_mask, mask, logits,
+                                    loss, masked_text, lines)
     return image, loss, details

@@ -10,7 +10,7 @@ from pixel.cli.main import main
 
 pytest.importorskip("pangocairocffi")
 ROOT = Path(__file__).resolve().parents[2]
-SMOKE = str(ROOT / "configs" / "pretrain" / "smoke.yaml")
+SMOKE = ["--config", str(ROOT / "configs" / "pretrain" / "pixel-base.yaml"), "--smoke"]
 TEXT = ("The quick brown fox jumps over the lazy dog.\nPIXEL renders text as images and reconstructs masked "
         "patches.\nEin kleiner Test auf Deutsch, und noch ein Satz.\n")
 
@@ -24,7 +24,7 @@ def corpus(tmp_path_factory):
 
 def test_smoke_run_resume_and_continued_pretraining(tmp_path, corpus, capsys):
     out = tmp_path / "run"
-    common = ["pretrain", "--config", SMOKE, "--train_files", str(corpus), "--output_dir", str(out)]
+    common = ["pretrain", *SMOKE, "--train_files", str(corpus), "--output_dir", str(out)]
     assert main([*common, "--validation_files", str(corpus)]) == 0
     folder = out / "checkpoint-4"
     for name in ("config.json", "model.safetensors", "text_renderer_config.json", "NotoSans-Regular.ttf",
@@ -47,7 +47,7 @@ def test_smoke_run_resume_and_continued_pretraining(tmp_path, corpus, capsys):
 
     # continued pretraining keeps every weight: one step with learning rate 0 changes nothing
     continued = tmp_path / "continued"
-    assert main(["pretrain", "--config", SMOKE, "--train_files", str(corpus), "--output_dir", str(continued),
+    assert main(["pretrain", *SMOKE, "--train_files", str(corpus), "--output_dir", str(continued),
                  "--init_from", str(out / "checkpoint-5"), "--max_steps", "1", "--learning_rate", "0",
                  "--min_lr", "0"]) == 0
     before = load_file(str(out / "checkpoint-5" / "model.safetensors"))
@@ -57,19 +57,19 @@ def test_smoke_run_resume_and_continued_pretraining(tmp_path, corpus, capsys):
 
 
 def test_unknown_keys_and_bad_values_are_clear_errors(tmp_path, corpus, capsys):
-    assert main(["pretrain", "--config", SMOKE, "--max_stepz", "3"]) == 1
+    assert main(["pretrain", *SMOKE, "--max_stepz", "3"]) == 1
     assert "unknown config key 'max_stepz'" in capsys.readouterr().err
-    assert main(["pretrain", "--config", SMOKE, "--train_files", str(corpus), "--model.hiden_size", "3"]) == 1
+    assert main(["pretrain", *SMOKE, "--train_files", str(corpus), "--model.hiden_size", "3"]) == 1
     err = capsys.readouterr().err
     assert "model.hiden_size" in err and "model.hidden_size" in err
     bad = tmp_path / "bad.yaml"
     bad.write_text("learning_rat: 1e-3\n")
     assert main(["pretrain", "--config", str(bad)]) == 1
     assert "did you mean learning_rate" in capsys.readouterr().err
-    assert main(["pretrain", "--config", SMOKE, "--max_steps", "many"]) == 1
+    assert main(["pretrain", *SMOKE, "--max_steps", "many"]) == 1
     assert "expected an integer" in capsys.readouterr().err
-    assert main(["pretrain", "--config", SMOKE]) == 1
+    assert main(["pretrain", *SMOKE]) == 1
     assert "no training text" in capsys.readouterr().err
-    assert main(["pretrain", "--config", SMOKE, "--train_files", str(corpus), "--output_dir",
+    assert main(["pretrain", *SMOKE, "--train_files", str(corpus), "--output_dir",
                  str(tmp_path / "none"), "--resume"]) == 1
     assert "no checkpoint" in capsys.readouterr().err

@@ -14,18 +14,12 @@ from pixel.model.config import PIXELConfig
 from pixel.model.pixel import PIXELForPreTraining
 from pixel.render.base import DEFAULT_FONT_FILE
 
-TINY = {
-    "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
-    "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
-    "decoder_intermediate_size": 64,
-}
-
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-pixel")
-    PIXELForPreTraining(PIXELConfig(**TINY)).save_pretrained(folder)
+    PIXELForPreTraining(PIXELConfig.variant("tiny")).save_pretrained(folder)
     return folder
 
 

@@ -9,9 +9,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TASK_DATA = ROOT / "tests" / "data" / "tasks"
 CONFIGS = ROOT / "configs" / "finetune"
-TINY = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
-        "decoder_hidden_size": 16, "decoder_num_hidden_layers": 1, "decoder_num_attention_heads": 2,
-        "decoder_intermediate_size": 32}
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +23,7 @@ def tiny_pretrained(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("tiny-pretrained")
     torch.manual_seed(0)
-    PIXELForPreTraining(PIXELConfig(**TINY, image_size=[16, 16 * 64])).save_pretrained(folder)
+    PIXELForPreTraining(PIXELConfig.variant("tiny", image_size=[16, 16 * 64])).save_pretrained(folder)
     PangoCairoTextRenderer(max_seq_length=64).save_pretrained(folder)
     return folder
 
@@ -34,7 +31,7 @@ def tiny_pretrained(tmp_path_factory) -> Path:
 def finetune_command(task: str, model: Path, train: Path, output: Path, validation: Path | None = None,
                      *extra: str) -> list[str]:
     """Arguments of a smoke-size `pixel finetune` run on the CPU."""
-    command = ["finetune", task, "--config", str(CONFIGS / f"{task}-smoke.yaml"), "--model", str(model),
+    command = ["finetune", task, "--config", str(CONFIGS / f"{task}.yaml"), "--smoke", "--model", str(model),
                "--train", str(train), "--output_dir", str(output), "--device", "cpu", "--progress", "false"]
     if validation is not None:
         command += ["--validation", str(validation)]

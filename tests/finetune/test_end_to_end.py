@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from pixel.cli.main import main
+from pixel.train.config import SMOKE
 
-from .conftest import CONFIGS, TASK_DATA, finetune_command
+from .conftest import TASK_DATA, finetune_command
 
 CASES = {
     # name: (task, data file, extra finetune args, predict args, metric keys)
@@ -48,7 +48,7 @@ def test_finetune_evaluate_predict(case, tiny_pretrained, tmp_path, capsys):
                  "finetune_config.yaml", "results.json", "predictions_validation.jsonl", "predictions_test.jsonl"):
         assert (out / file).is_file(), file
     assert (out / "best" / "model.safetensors").is_file() and (out / "checkpoint-4").is_dir()
-    length = yaml.safe_load((CONFIGS / f"{task}-smoke.yaml").read_text())["max_seq_length"]
+    length = SMOKE["max_seq_length"]
     config = json.loads((out / "config.json").read_text())
     assert config["pixel_task"] == task and config["image_size"] == [16, 16 * length]
     results = json.loads((out / "results.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from pixel.cli.main import main
 
-from .conftest import TASK_DATA, TINY, finetune_command
+from .conftest import TASK_DATA, finetune_command
 
 
 def _error(capsys) -> str:
@@ -101,7 +101,7 @@ def test_original_checkpoints_load(tmp_path, tiny_pretrained, capsys):
     classifier = tmp_path / "sst2"
     labels = {0: "0", 1: "1"}
     torch.manual_seed(0)
-    model = PIXELForSequenceClassification(PIXELConfig(**TINY, image_size=[16, 512], id2label=labels),
+    model = PIXELForSequenceClassification(PIXELConfig.variant("tiny", image_size=[16, 512], id2label=labels),
                                            pooling_mode="cls")
     model.save_pretrained(classifier)
     renderer.save_pretrained(classifier)
@@ -117,8 +117,8 @@ def test_original_checkpoints_load(tmp_path, tiny_pretrained, capsys):
 
     tagger = tmp_path / "ner"
     ner_labels = {0: "O", 1: "B-PER", 2: "I-PER"}
-    PIXELForTokenClassification(PIXELConfig(**TINY, image_size=[16, 512], id2label=ner_labels)).save_pretrained(
-        tagger)
+    config = PIXELConfig.variant("tiny", image_size=[16, 512], id2label=ner_labels)
+    PIXELForTokenClassification(config).save_pretrained(tagger)
     renderer.save_pretrained(tagger)
     _as_original(tagger)
     assert load_finetuned(str(tagger)).family.name == "ner"

@@ -222,7 +222,7 @@ def test_finetune_from_a_dataset_end_to_end(tiny_pretrained, tmp_path, monkeypat
     calls = install_fake_datasets(monkeypatch, {("fake_ner", None, split): NER for split in
                                                 ("train", "validation", "test")})
     out = tmp_path / "model"
-    command = ["finetune", "ner", "--config", str(CONFIGS / "ner-smoke.yaml"), "--model", str(tiny_pretrained),
+    command = ["finetune", "ner", "--config", str(CONFIGS / "ner.yaml"), "--smoke", "--model", str(tiny_pretrained),
                "--dataset", "fake_ner", "--test_split", "test", "--output_dir", str(out), "--device", "cpu",
                "--progress", "false"]
     assert main(command) == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pixel.model.config import PIXELConfig
+from pixel.model.config import VARIANTS, PIXELConfig
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden" / "model"
 
@@ -125,3 +125,14 @@ def test_bad_json_is_a_clear_error(tmp_path: Path) -> None:
         PIXELConfig.from_pretrained(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         PIXELConfig.from_pretrained(tmp_path / "nowhere" / "deeper")
+
+
+def test_variants_base_is_pixel_base_and_tiny_is_the_original_tiny_checkpoint() -> None:
+    assert PIXELConfig.variant("base") == PIXELConfig()
+    original_tiny = PIXELConfig.from_json_file(GOLDEN / "tiny-pixel" / "config.json")
+    for key, value in VARIANTS["tiny"].items():
+        assert getattr(original_tiny, key) == value, key
+    config = PIXELConfig.variant("tiny", image_size=[16, 256], hidden_dropout_prob=0.0)
+    assert (config.hidden_size, config.num_patches, config.hidden_dropout_prob) == (32, 16, 0.0)
+    with pytest.raises(ValueError, match="unknown model variant 'huge'; choose one of base, tiny"):
+        PIXELConfig.variant("huge")

@@ -124,6 +124,18 @@ def test_problem_type_is_chosen_like_the_original_and_stored() -> None:
     torch.testing.assert_close(out.loss, -(log_p[0, 2] + log_p[1, 0]) / 2)
 
 
+def test_heads_keep_their_settings_in_their_own_config() -> None:
+    config = tiny_config(num_labels=3)
+    given = config.to_dict()
+    model = PIXELForSequenceClassification(config, pooling_mode="max", add_layer_norm=False).eval()
+    model(**strip_inputs(), labels=torch.tensor([2, 0]))
+    parser = PIXELForBiaffineParsing(config)
+    assert config.to_dict() == given  # the caller's config is untouched
+    assert (model.config.pooling_mode, model.config.add_layer_norm) == ("max", False)
+    assert model.config.problem_type == "single_label_classification"
+    assert parser.config.pad_token_id == -100 and parser.config is not model.config
+
+
 def test_qa_appends_cls_last() -> None:
     torch.manual_seed(0)
     model = PIXELForQuestionAnswering(tiny_config(num_labels=2)).eval()

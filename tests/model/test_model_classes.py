@@ -28,18 +28,7 @@ B = 2
 
 
 def tiny_config(num_labels: int = 3, num_patches: int = L, **overrides: Any) -> PIXELConfig:
-    config = PIXELConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        image_size=[16, 16 * num_patches],
-        decoder_hidden_size=16,
-        decoder_num_hidden_layers=1,
-        decoder_num_attention_heads=4,
-        decoder_intermediate_size=32,
-        **overrides,
-    )
+    config = PIXELConfig.variant("tiny", image_size=[16, 16 * num_patches], **overrides)
     config.num_labels = num_labels
     return config
 

@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 import torch
 
-from pixel.model.config import PIXELConfig
+from pixel.model.config import VARIANTS, PIXELConfig
 from pixel.model.layers import eager_attention
-from pixel.model.pixel import PIXELForPreTraining, PIXELModel, patchify, unpatchify
+from pixel.model.pixel import (
+    PIXELForPreTraining,
+    PIXELModel,
+    norm_pix_statistics,
+    norm_pix_target,
+    patchify,
+    unpatchify,
+)
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden" / "model"
 L = 16  # patches of the tiny strips
 
 
 def tiny_config(**overrides: object) -> PIXELConfig:
-    settings: dict[str, object] = {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 64,
-        "decoder_hidden_size": 16,
-        "decoder_num_hidden_layers": 2,
-        "decoder_num_attention_heads": 2,
-        "decoder_intermediate_size": 32,
-        "image_size": [16, 16 * L],
-        "hidden_dropout_prob": 0.0,
-        "attention_probs_dropout_prob": 0.0,
-    }
-    settings.update(overrides)
-    return PIXELConfig(**settings)
+    settings: dict[str, object] = {"image_size": [16, 16 * L], "hidden_dropout_prob": 0.0,
+                                   "attention_probs_dropout_prob": 0.0}
+    return PIXELConfig.variant("tiny", **{**settings, **overrides})
 
 
 def strips(batch: int = 2, num_text: tuple[int, ...] = (5, 16)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,6 +164,60 @@ def test_patchify_order_and_round_trip() -> None:
         == channel * 100000 + row * 1000 + 16 * patch + col
     )
     assert torch.equal(unpatchify(patches), pixel_values)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_pretrains_on_a_short_strip(variant: str) -> None:
+    torch.manual_seed(0)
+    model = PIXELForPreTraining(PIXELConfig.variant(variant, image_size=[16, 16 * L]))
+    pixel_values, attention_mask = strips()
+    output = model(pixel_values, attention_mask)
+    assert output.logits.shape == (2, L, 768) and torch.isfinite(output.loss)
+    output.loss.backward()
+    assert model.vit.embeddings.patch_embeddings.projection.weight.grad is not None
+
+
+def test_pretraining_forward_takes_the_mask_ratio_of_the_call() -> None:
+    model = PIXELForPreTraining(tiny_config()).eval()
+    pixel_values, attention_mask = strips()
+    half = model(pixel_values, attention_mask, mask_ratio=0.5)
+    assert half.mask.sum(dim=1).tolist() == [L - int(L * 0.5)] * 2
+    assert model(pixel_values, attention_mask).mask.sum(dim=1).tolist() == [L - int(L * 0.75)] * 2
+    assert model.config.mask_ratio == 0.25
+
+
+def test_patchify_order_is_row_column_channel() -> None:
+    strip = torch.zeros(1, 3, 16, 32, dtype=torch.float64)
+    strip[0, 1, 2, 16 + 5] = 1.0  # patch 1, row 2, column 5, channel 1
+    patches = patchify(strip)
+    assert patches.shape == (1, 2, 768)
+    assert torch.nonzero(patches[0, 1]).flatten().tolist() == [(2 * 16 + 5) * 3 + 1]
+    assert torch.equal(unpatchify(patches), strip)
+
+
+def test_norm_pix_target_of_a_known_patch_and_its_inverse() -> None:
+    patch = torch.zeros(1, 768, dtype=torch.float64)
+    patch[0, 384:] = 1.0  # lower half (rows 8..15) white: mean .5, unbiased var 768 * .25 / 767
+    std = math.sqrt(768 * 0.25 / 767 + 1e-6)
+    normalised = norm_pix_target(patch)
+    torch.testing.assert_close(normalised[0, :384], torch.full((384,), -0.5 / std, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
+    torch.testing.assert_close(normalised[0, 384:], torch.full((384,), 0.5 / std, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
+    mean, scale = norm_pix_statistics(patch)
+    torch.testing.assert_close(normalised * scale + mean, patch, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("model_class", [PIXELModel, PIXELForPreTraining])
+def test_flops_per_example_counts_every_matmul_of_the_forward(model_class) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = model_class(tiny_config()).eval()
+    pixel_values, _ = strips(batch=1, num_text=(16,))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(pixel_values, output_attentions=True)  # the eager attention: its matmuls are counted too
+    assert model.flops_per_example(training=False) == counter.get_total_flops()
+    assert model.flops_per_example() == 3 * counter.get_total_flops()
 
 
 def test_backward_reaches_every_trainable_parameter() -> None:

@@ -10,7 +10,7 @@ from pixel.render.base import DEFAULT_FONT_FILE
 from pixel.render.batch import (
     RenderedBatch,
     attention_masks,
-    collate_encodings,
+    collate,
     render_batch,
     to_model_inputs,
 )
@@ -53,9 +53,9 @@ def test_attention_mask_is_capped_at_the_strip_length() -> None:
 def test_collate_rejects_mixed_strip_sizes(renderer: PyGameTextRenderer) -> None:
     other = PyGameTextRenderer(DEFAULT_FONT_FILE, max_seq_length=32)
     with pytest.raises(ValueError, match="encoding 1"):
-        collate_encodings([renderer("a"), other("a")])
+        collate([renderer("a"), other("a")])
     with pytest.raises(ValueError, match="0 encodings"):
-        collate_encodings([])
+        collate([])
     with pytest.raises(TypeError, match="list"):
         render_batch(renderer, "a single string")
 
@@ -98,11 +98,11 @@ def test_to_model_inputs_rejects_what_is_not_a_uint8_batch() -> None:
 
 
 def test_rendered_batch_from_encodings_keeps_unrenderable_chars() -> None:
-    encodings = [
-        Encoding(pixel_values=np.full((16, 64), 255, np.uint8), num_text_patches=1, unrenderable_chars=["中"]),
-        Encoding(pixel_values=np.full((16, 64), 255, np.uint8), num_text_patches=2),
-    ]
-    batch = collate_encodings(encodings)
+    encodings = {
+        "中": Encoding(pixel_values=np.full((16, 64), 255, np.uint8), num_text_patches=1, unrenderable_chars=["中"]),
+        "ab": Encoding(pixel_values=np.full((16, 64), 255, np.uint8), num_text_patches=2),
+    }
+    batch = render_batch(encodings.get, ["中", "ab"])
     assert isinstance(batch, RenderedBatch)
     assert batch.unrenderable_chars == [["中"], []]
     assert batch.attention_mask.sum(axis=1).tolist() == [2.0, 3.0]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pixel.data.tasks.qa import QAExample, answer_patches, patches_text
 from pixel.render.encoding import Encoding
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -62,3 +63,18 @@ def golden_case(name: str) -> tuple[object, Encoding]:
 @pytest.fixture
 def stub_renderer() -> StubWordRenderer:
     return StubWordRenderer()
+
+
+def round_trip_answer(example: QAExample, encoding: Encoding, answer_index: int = 0) -> str | None:
+    """Answer text -> patches (training targets) -> text (post-processing), for checking a renderer's offsets.
+
+    Returns the recovered text from the first window that holds the answer, or None if none does.
+    """
+    start_char = example.answer_starts[answer_index] - example.context_shift
+    end_char = start_char + len(example.answer_texts[answer_index])
+    for window in [encoding, *(encoding.overflowing_patches or [])]:
+        offsets = [tuple(o) for o in window.offset_mapping or []]
+        span = answer_patches(offsets, start_char, end_char)
+        if span is not None:
+            return patches_text(example.rendered_context, offsets[span[0]], offsets[span[1]])
+    return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixel.data.tasks.collate import collate_features
 from pixel.data.tasks.metrics import squad_scores
 from pixel.data.tasks.qa import (
     QAExample,
@@ -21,11 +20,11 @@ from pixel.data.tasks.qa import (
     postprocess_all,
     postprocess_qa,
     read_squad,
-    round_trip_answer,
     span_text,
 )
+from pixel.render.batch import collate
 
-from .conftest import TASK_DATA, golden_case
+from .conftest import TASK_DATA, golden_case, round_trip_answer
 
 L = 529
 
@@ -200,7 +199,7 @@ def test_answer_patches_needs_a_pair_mapping():
 
 def test_qa_features_collate_to_a_batch(squad, long_encoding):
     features = build_qa_features(squad["pixel-late"], long_encoding)
-    batch = collate_features([f.as_dict() for f in features])
+    batch = collate([f.as_dict() for f in features])
     assert batch["pixel_values"].shape == (4, 16, 16 * L)
     assert batch["attention_mask"].sum(dim=1).tolist() == [529.0, 529.0, 529.0, 308.0]
     assert batch["start_positions"].tolist()[0] == L

@@ -7,9 +7,9 @@ import pytest
 from pixel.data.tasks.alignment import token_feature
 from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
 from pixel.data.tasks.ner import label_list, read_conll_ner
-from pixel.data.tasks.qa import QAExample, build_qa_features, read_squad, round_trip_answer
+from pixel.data.tasks.qa import QAExample, build_qa_features, read_squad
 
-from .conftest import TASK_DATA
+from .conftest import TASK_DATA, round_trip_answer
 
 pangocairo = pytest.importorskip("pixel.render.pangocairo")
 

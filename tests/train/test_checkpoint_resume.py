@@ -152,3 +152,15 @@ def test_sigkill_during_a_save_leaves_the_previous_checkpoint_loadable(tmp_path)
     trainer = Trainer(task, task.config)
     trainer.resume(ckpt.latest_checkpoint(run))
     assert trainer.step == 2
+
+
+def test_resolve_resume_finds_the_newest_complete_checkpoint(tmp_path):
+    for name in ("checkpoint-2", "checkpoint-10", ".tmp-checkpoint-12"):
+        (tmp_path / name).mkdir()
+    assert ckpt.resolve_resume(None, tmp_path) is None
+    assert ckpt.resolve_resume("latest", tmp_path) == tmp_path / "checkpoint-10"
+    assert ckpt.resolve_resume(str(tmp_path / "checkpoint-2"), tmp_path) == tmp_path / "checkpoint-2"
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        ckpt.resolve_resume("latest", tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        ckpt.resolve_resume(str(tmp_path / "checkpoint-3"), tmp_path)

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from pixel.pretrain.config import PretrainConfig
+from pixel.pretrain.task import zero_prediction_loss
 from pixel.train.config import load_config, parse_overrides
-from pixel.train.pretraining import PretrainConfig, zero_prediction_loss
 
 
 def test_yaml_then_command_line_overrides_with_types(tmp_path):

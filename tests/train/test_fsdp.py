@@ -14,8 +14,8 @@ from toy import StubMasker, StubRenderer, toy_task, write_corpus
 
 from pixel.model.config import PIXELConfig
 from pixel.model.pixel import PIXELForPreTraining
+from pixel.pretrain.task import PretrainingTask
 from pixel.train.metrics import read_metrics
-from pixel.train.pretraining import PretrainingTask
 from pixel.train.trainer import Trainer
 
 
@@ -25,10 +25,8 @@ def pixel_task(root: Path, **settings) -> PretrainingTask:
     config = toy_task(root, corpus=root.parent / "corpus.txt", max_steps=4, batch_size=2, max_grad_norm=0.05,
                       **settings).config
     torch.manual_seed(0)
-    model = PIXELForPreTraining(PIXELConfig(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, decoder_hidden_size=16,
-        decoder_num_hidden_layers=2, decoder_num_attention_heads=2, decoder_intermediate_size=32,
-        image_size=[16, 256], hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+    model = PIXELForPreTraining(PIXELConfig.variant("tiny", image_size=[16, 256], hidden_dropout_prob=0.0,
+                                                    attention_probs_dropout_prob=0.0))
     return PretrainingTask(config, model, StubRenderer(16), StubMasker(16))
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from toy import StubMasker, StubRenderer, write_corpus
+from toy import StubMasker, StubRenderer, toy_task, write_corpus
 
-from pixel.data.pretraining import PretrainingDataset, to_model_inputs
+from pixel.data.pretraining import PretrainingDataset
 from pixel.data.text import TextSource
 
 
@@ -80,7 +80,7 @@ def test_batch_contents_and_model_inputs(tmp_path):
         expected[: ntp[row] + 1] = 1
         assert batch["attention_mask"][row].numpy().tolist() == expected.tolist()
     assert batch["patch_mask"].sum(1).tolist() == [4.0, 4.0, 4.0]
-    inputs = to_model_inputs(batch, "cpu")
+    inputs = toy_task(tmp_path / "task").model_inputs(batch, "cpu")
     assert inputs["pixel_values"].shape == (3, 3, 16, 256) and inputs["pixel_values"].dtype == torch.float32
     assert torch.equal(inputs["pixel_values"][:, 0], batch["pixel_values"].float() / 255)
     assert torch.equal(inputs["pixel_values"][:, 0], inputs["pixel_values"][:, 2])

@@ -48,3 +48,14 @@ def test_validation_repeats_the_random_draws_of_the_forward(tmp_path):
     state = torch.random.get_rng_state()
     assert trainer.evaluate() == first
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_greater_is_better_decides_the_best_evaluation():
+    from pixel.train.trainer import TrainerConfig, best_position
+
+    assert best_position([0.5, 0.9, 0.9, 0.7], greater_is_better=True) == 1
+    assert best_position([0.5, 0.2, 0.7], greater_is_better=False) == 1
+    assert TrainerConfig(metric_for_best_model="accuracy").metric_greater_is_better() is True
+    assert TrainerConfig(metric_for_best_model="loss").metric_greater_is_better() is False
+    assert TrainerConfig(metric_for_best_model="mse", greater_is_better=False).metric_greater_is_better() is False
+    assert TrainerConfig(metric_for_best_model="loss", greater_is_better=True).metric_greater_is_better() is True

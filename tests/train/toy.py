@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from pixel.model.pixel import norm_pix_target, patchify
+from pixel.pretrain.config import PretrainConfig
+from pixel.pretrain.task import PretrainingTask
 from pixel.render.encoding import Encoding
-from pixel.train.pretraining import PretrainConfig, PretrainingTask
 
 CHAR_WIDTH = 4
 
@@ -67,18 +69,19 @@ class ToyMAE(nn.Module):
         self.decoder = nn.Linear(hidden, 768)
 
     def forward(self, pixel_values, attention_mask, patch_mask):
-        b, c, h, w = pixel_values.shape
-        patches = pixel_values.reshape(b, c, h, w // h, h).permute(0, 3, 2, 4, 1).reshape(b, w // h, -1)
+        patches = patchify(pixel_values)
         hidden = self.norm(torch.nn.functional.gelu(self.encoder(patches)))
         keep = (1 - patch_mask).unsqueeze(-1)
         hidden = self.dropout(hidden * keep + self.mask_token * (1 - keep))
         hidden = hidden + hidden.mean(dim=1, keepdim=True)
         prediction = self.decoder(hidden)
-        mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
-        target = (patches - mean) / (var + 1e-6) ** 0.5
-        per_patch = ((prediction - target) ** 2).mean(-1)
+        per_patch = ((prediction - norm_pix_target(patches)) ** 2).mean(-1)
         counted = patch_mask * attention_mask
         return SimpleNamespace(loss=(per_patch * counted).sum() / counted.sum())
+
+    def flops_per_example(self, training: bool = True) -> float:
+        """2 FLOPs per weight and patch of a 16-patch strip, x3 with the backward pass (the trainer's MFU)."""
+        return 2.0 * sum(p.numel() for p in self.parameters()) * 16 * (3 if training else 1)
 
 
 def write_corpus(path: Path, lines: int = 200) -> Path:

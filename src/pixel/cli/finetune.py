@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pixel.cli.options import collect_overrides
+from pixel.cli.options import add_run_arguments, collect_overrides
 
 HELP = ("Fine-tune a PIXEL model: pixel finetune {classification,pos,ner,parsing,qa} --model DIR_OR_HUB_ID "
         "--train FILE --validation FILE [--test FILE] --output_dir DIR [--KEY VALUE ...]; or a Hugging Face "
@@ -15,10 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from pixel.finetune.config import TASKS
 
     parser.add_argument("task", choices=TASKS, help="task family")
-    parser.add_argument("--config", help="YAML file of settings (configs/finetune/*.yaml); the task's recipe "
-                                         "of the original is the default")
-    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
-                        help="continue a run: from the newest checkpoint in output_dir, or the given folder")
+    add_run_arguments(parser, "YAML file of settings (configs/finetune/*.yaml); the task's recipe of the "
+                              "original is the default")
     parser.epilog = ("Any setting can be given as --KEY VALUE: --max_steps 2000 --learning_rate 5e-5 "
                      "--max_seq_length 128 --batch_size 32 --eval_every 200 --early_stopping_patience 5 "
                      "--seed 1 --device cpu; classification: --text_column --pair_column --label_column "
@@ -32,27 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     from pixel.finetune.config import CONFIG_CLASSES
     from pixel.finetune.run import finetune
-    from pixel.train import checkpoint
+    from pixel.train.checkpoint import resolve_resume
     from pixel.train.config import load_config, parse_overrides
 
     overrides = parse_overrides(args.overrides or [])
     if any(key == "task" for key, _ in overrides):
         raise ValueError("the task is the first argument (pixel finetune pos ...), not --task")
-    config = load_config(CONFIG_CLASSES[args.task], args.config, overrides)
+    config = load_config(CONFIG_CLASSES[args.task], args.config, overrides, smoke=args.smoke)
     if config.task != args.task:
         raise ValueError(f"config file {args.config} is a {config.task!r} recipe, not {args.task!r}")
     config.validate()
-    resume_from = None
-    if args.resume:
-        resume_from = checkpoint.latest_checkpoint(config.output_dir) if args.resume == "latest" else Path(args.resume)
-        if resume_from is None or not Path(resume_from).is_dir():
-            raise FileNotFoundError(f"--resume: no checkpoint folder found ({args.resume}, output_dir "
-                                    f"{config.output_dir}); start without --resume")
-    results = finetune(config, resume_from)
+    results = finetune(config, resolve_resume(args.resume, config.output_dir))
     if results.get("validation") is not None or results.get("test") is not None:
         shown = {k: v for k, v in results.items() if k in ("validation", "test")}
         print(f"pixel finetune: {json.dumps(shown, sort_keys=True)}")

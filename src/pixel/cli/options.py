@@ -5,6 +5,16 @@ from __future__ import annotations
 import argparse
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, config_help: str) -> None:
+    """--config FILE, --smoke and --resume [CHECKPOINT] of the training commands."""
+    parser.add_argument("--config", help=config_help)
+    parser.add_argument("--smoke", action="store_true",
+                        help="shrink the recipe to a run of seconds on a CPU (tiny sizes, 4 steps; the overlay "
+                             "pixel.train.config.SMOKE) to check an installation or a recipe")
+    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
+                        help="continue a run: from the newest checkpoint in output_dir, or the given folder")
+
+
 def collect_overrides(parser: argparse.ArgumentParser) -> None:
     """Let ``parser`` accept any ``--KEY VALUE`` it does not define, collected in ``args.overrides``.
 

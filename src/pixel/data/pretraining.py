@@ -25,6 +25,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from pixel.data.text import TextSource, pack_lines, renderer_width_fn
 from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
+from pixel.render.batch import collate
 
 # The original left 32 px of slack when packing (spec 1.5).
 PACKING_SLACK_PIXELS = 32
@@ -59,9 +60,9 @@ class SpanMasker:
 class PretrainingDataset(IterableDataset):
     """Yields ready micro-batches (use ``DataLoader(dataset, batch_size=None, num_workers=...)``).
 
-    Each batch: ``pixel_values`` uint8 [b, 16, 16*L] (or [b, 16, 16*L, 3] for rgb renderers),
-    ``attention_mask`` float32 [b, L], ``patch_mask`` float32 [b, L] (1 = masked), ``num_text_patches`` int64
-    [b], ``example_index`` int64 [b] (position in the packed stream, for checks).
+    Each batch (`pixel.render.batch.collate`): ``pixel_values`` uint8 [b, 16, 16*L] (or [b, 16, 16*L, 3] for
+    rgb renderers), ``attention_mask`` float32 [b, L], ``num_text_patches`` int64 [b], ``patch_mask`` float32
+    [b, L] (1 = masked), ``example_index`` int64 [b] (position in the packed stream, for checks).
     repeat=True cycles over the source forever (training); repeat=False stops after one pass, the last batch
     may be smaller (validation).
     """
@@ -112,9 +113,8 @@ class PretrainingDataset(IterableDataset):
     def render_example(self, index: int, text: str) -> dict[str, Any]:
         encoding = self.renderer(text)
         ntp = min(encoding.num_text_patches, self.num_patches - 1)
-        return {"pixel_values": encoding.pixel_values, "attention_mask": encoding.attention_mask,
-                "patch_mask": self.masker(ntp, example_seed(self.seed, index)), "num_text_patches": ntp,
-                "example_index": index}
+        return {"pixel_values": encoding.pixel_values, "num_text_patches": ntp,
+                "patch_mask": self.masker(ntp, example_seed(self.seed, index)), "example_index": index}
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         info = get_worker_info()
@@ -130,30 +130,7 @@ class PretrainingDataset(IterableDataset):
                 continue
             pending.append(self.render_example(index, text))
             if len(pending) == self.batch_size:
-                yield collate_examples(pending)
+                yield collate(pending)
                 pending = []
         if pending:
-            yield collate_examples(pending)
-
-
-def collate_examples(examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-    """Stack rendered examples into a batch; images stay uint8 until ``to_model_inputs`` on the device."""
-    return {
-        "pixel_values": torch.from_numpy(np.stack([e["pixel_values"] for e in examples])),
-        "attention_mask": torch.from_numpy(np.stack([e["attention_mask"] for e in examples]).astype(np.float32)),
-        "patch_mask": torch.from_numpy(np.stack([e["patch_mask"] for e in examples]).astype(np.float32)),
-        "num_text_patches": torch.tensor([e["num_text_patches"] for e in examples], dtype=torch.int64),
-        "example_index": torch.tensor([e["example_index"] for e in examples], dtype=torch.int64),
-    }
-
-
-def to_model_inputs(batch: dict[str, torch.Tensor], device: torch.device | str) -> dict[str, torch.Tensor]:
-    """Model inputs on ``device``: pixel_values float32 [B, 3, 16, W] in [0, 1], attention_mask and patch_mask
-    float32 [B, L]. The uint8 -> float conversion happens on the device (4x less to copy)."""
-    from pixel.render.batch import to_model_inputs as images_to_model_inputs
-
-    return {
-        "pixel_values": images_to_model_inputs(batch["pixel_values"], device),
-        "attention_mask": batch["attention_mask"].to(device, non_blocking=True),
-        "patch_mask": batch["patch_mask"].to(device, non_blocking=True),
-    }
+            yield collate(pending)

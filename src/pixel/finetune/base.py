@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.utils.data import IterableDataset
 
-from pixel.data.tasks.collate import collate_features, pixels_to_model_input
 from pixel.data.tasks.labels import IGNORE_INDEX, LabelVocabulary
+from pixel.render.batch import collate, to_model_inputs
 
 # Keys of a batch that hold training targets (dropped for prediction, or when a batch has no target left).
 TARGET_KEYS = ("labels", "arc_labels", "rel_labels", "start_positions", "end_positions")
@@ -28,8 +28,9 @@ TARGET_KEYS = ("labels", "arc_labels", "rel_labels", "start_positions", "end_pos
 
 @dataclass
 class Feature:
-    """One model input of one example. inputs: feature dict for `collate_features` (pixel_values uint8
-    [16, W], num_text_patches and the task's fields); meta: what decoding needs (word starts, QA offsets)."""
+    """One model input of one example. inputs: feature dict for `pixel.render.batch.collate` (pixel_values
+    uint8 [16, W], num_text_patches and the task's fields); meta: what decoding needs (word starts, QA
+    offsets)."""
 
     inputs: dict[str, Any]
     example_index: int
@@ -92,9 +93,9 @@ def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str,
     """Batch -> keyword arguments of the model on ``device``: pixel_values float32 [B, 3, 16, W] in [0, 1],
     attention_mask [B, L] and the task fields (tensors only). Targets are dropped when none is usable
     (every label -100), so that evaluation of such a batch gives no NaN loss."""
-    inputs = {"pixel_values": pixels_to_model_input(batch["pixel_values"], device)}
+    inputs = {"pixel_values": to_model_inputs(batch["pixel_values"], device)}
     for key, value in batch.items():
-        if key != "pixel_values" and isinstance(value, torch.Tensor):
+        if key not in ("pixel_values", "num_text_patches") and isinstance(value, torch.Tensor):
             inputs[key] = value.to(device, non_blocking=True)
     for key in ("labels", "arc_labels"):
         value = inputs.get(key)
@@ -104,8 +105,9 @@ def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str,
     return inputs
 
 
-def collate(features: Sequence[Feature], with_targets: bool = True) -> dict[str, Any]:
-    batch = collate_features([f.inputs for f in features])
+def feature_batch(features: Sequence[Feature], with_targets: bool = True) -> dict[str, Any]:
+    """The batch (`pixel.render.batch.collate`) of ``features``; without targets for prediction."""
+    batch = collate([f.inputs for f in features])
     if not with_targets:
         for key in TARGET_KEYS:
             batch.pop(key, None)
@@ -121,7 +123,7 @@ def run_model(model: nn.Module, family: Family, features: list[Feature], device:
     loss_sum, loss_weight = 0.0, 0
     for start in range(0, len(features), batch_size):
         chunk = features[start : start + batch_size]
-        batch = collate(chunk, with_targets)
+        batch = feature_batch(chunk, with_targets)
         output = model(**model_inputs(batch, device))
         if getattr(output, "loss", None) is not None:
             loss_sum += float(output.loss) * len(chunk)
@@ -192,12 +194,12 @@ class FeatureStream(IterableDataset):
                 if epoch not in orders:
                     orders = {epoch: self._order(epoch)}
                 chosen.append(self.features[orders[epoch][position % n]])
-            yield collate(chosen)
+            yield feature_batch(chosen)
             batch_index += workers
 
 
 class FinetuningTask:
-    """The trainer's task (see pixel.train.trainer) for any family."""
+    """The trainer's task (a `pixel.train.trainer.Task`) for any family."""
 
     def __init__(self, family: Family, config: Any, model: nn.Module, renderer: Any,
                  train_features: list[Feature], vocabulary: LabelVocabulary | None,
@@ -218,17 +220,6 @@ class FinetuningTask:
 
     def model_inputs(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         return model_inputs(batch, device)
-
-    def count(self, batch: dict[str, Any]) -> tuple[int, int]:
-        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
-
-    def flops_per_example(self) -> float | None:
-        """~6 x parameters x (L + 1) tokens, plus attention matmuls."""
-        config = getattr(self.model, "config", None)
-        params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
-        tokens = self.renderer.max_seq_length + 1
-        attention = 12 * config.num_hidden_layers * tokens**2 * config.hidden_size if config is not None else 0
-        return 6.0 * params * tokens + attention
 
     def save_extras(self, folder: Path, model: nn.Module | None, history: dict[str, list]) -> None:
         self.renderer.save_pretrained(folder)

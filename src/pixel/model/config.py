@@ -19,6 +19,9 @@ from pixel.resolve import resolve_file
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
+# The label id that the heads' losses ignore (padding, the other patches of a word, labels training never
+# saw); the task data builds its targets with it.
+IGNORE_INDEX = -100
 ACCEPTED_MODEL_TYPES = ("pixel", "vit_mae", "vit")
 
 # Keys that must never end up in a saved config (the original put push-to-hub tokens in config files).
@@ -27,6 +30,19 @@ CREDENTIAL_KEYS = frozenset(
 )
 # Bookkeeping of the transformers library that means nothing here.
 IGNORED_KEYS = frozenset({"transformers_version", "_name_or_path", "_commit_hash", "model_type"})
+
+# Named model sizes: `PIXELConfig.variant(name, **overrides)`, ``model_variant`` of a pretraining run.
+VARIANTS: dict[str, dict[str, int]] = {
+    # pixel-base (the PIXELConfig defaults): 86M encoder + 26M decoder parameters
+    "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+             "decoder_hidden_size": 512, "decoder_num_hidden_layers": 8, "decoder_num_attention_heads": 16,
+             "decoder_intermediate_size": 2048},
+    # the size of the original code's tiny test checkpoint (tests/data/golden/model/tiny-pixel): tests,
+    # benchmarks and --smoke runs
+    "tiny": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+             "decoder_hidden_size": 16, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
+             "decoder_intermediate_size": 64},
+}
 
 
 class PIXELConfig:
@@ -85,6 +101,13 @@ class PIXELConfig:
         self.label2id: dict[str, int] | None = None
         for key, value in extra.items():
             self._set_extra(key, value)
+
+    @classmethod
+    def variant(cls, name: str, **overrides: Any) -> PIXELConfig:
+        """The named size of `VARIANTS` (e.g. "base", "tiny") with ``overrides`` (image_size, dropout...)."""
+        if name not in VARIANTS:
+            raise ValueError(f"unknown model variant {name!r}; choose one of {', '.join(VARIANTS)}")
+        return cls(**{**VARIANTS[name], **overrides})
 
     # ------------------------------------------------------------------ fields with rules
 

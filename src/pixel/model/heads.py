@@ -18,67 +18,15 @@ a loss of 0 where the original returned NaN.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pixel.model.biaffine import Biaffine
-from pixel.model.config import PIXELConfig
-from pixel.model.outputs import ModelOutput
+from pixel.model.config import IGNORE_INDEX, PIXELConfig
+from pixel.model.outputs import ClassifierOutput, DependencyParsingModelOutput, QuestionAnsweringModelOutput
 from pixel.model.pixel import PIXELModel, PIXELPreTrainedModel
 from pixel.model.pooling import SequencePoolingHead, parse_pooling_mode
-
-IGNORE_INDEX = -100
-
-
-# ---------------------------------------------------------------------------------------------- outputs
-
-
-@dataclasses.dataclass
-class SequenceClassifierOutput(ModelOutput):
-    """loss: scalar (when labels are given); logits: [B, C] ([B, D] when num_labels is 0);
-    hidden_states / attentions: the encoder's, on request."""
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclasses.dataclass
-class TokenClassifierOutput(ModelOutput):
-    """loss: scalar (when labels are given); logits: [B, L, C], one row per patch."""
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclasses.dataclass
-class QuestionAnsweringModelOutput(ModelOutput):
-    """loss: scalar; start_logits / end_logits: [B, L + 1]: patches 0..L-1, then index L = CLS = no answer."""
-
-    loss: torch.Tensor | None = None
-    start_logits: torch.Tensor | None = None
-    end_logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclasses.dataclass
-class DependencyParsingModelOutput(ModelOutput):
-    """loss: scalar (arc + relation cross-entropy); arc_logits: [B, L, L + 1] score of head j (0 = ROOT,
-    j = word j - 1) for dependent word i; rel_logits: [B, L, L + 1, R] relation scores per (dependent, head)."""
-
-    loss: torch.Tensor | None = None
-    arc_logits: torch.Tensor | None = None
-    rel_logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 # ---------------------------------------------------------------------------------------------- checks
 
@@ -128,14 +76,16 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
 
     pooling_mode: "mean" | "max" | "cls" | "pmaK"; None = the config's `pooling_mode`, else "mean".
     add_layer_norm: LayerNorm in the pooling head; None = the config's `add_layer_norm`, else True.
-    Both are stored in the config, so a saved model loads back without arguments. The original did not store
-    them: pass them when loading its checkpoints (e.g. pooling_mode="cls" adds `vit.pooler`).
+    Both are stored in the model's config (a copy of the one given), so a saved model loads back without
+    arguments. The original did not store them: pass them when loading its checkpoints (e.g.
+    pooling_mode="cls" adds `vit.pooler`).
     `config.num_labels` (from id2label) sets the classifier: 1 = regression, 0 = no classifier (features).
     """
 
     def __init__(
         self, config: PIXELConfig, pooling_mode: str | None = None, add_layer_norm: bool | None = None
     ) -> None:
+        config = config.copy()  # the head's settings go into its own config, never into the caller's
         super().__init__(config)
         if pooling_mode is None:
             pooling_mode = getattr(config, "pooling_mode", None) or "mean"
@@ -169,10 +119,10 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
-    ) -> SequenceClassifierOutput:
+    ) -> ClassifierOutput:
         """labels: [B] int64 class indices (single label), [B] or [B, 1] float targets (regression,
         num_labels 1) or [B, C] float 0/1 (multi label). problem_type: `config.problem_type` when set, else
-        chosen as the original does (and stored in the config): regression if num_labels == 1,
+        chosen as the original does (and stored in the model's config): regression if num_labels == 1,
         single_label_classification for integer labels, multi_label_classification otherwise."""
         outputs = self.vit(
             pixel_values,
@@ -187,7 +137,7 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
             features = self.pooler(patches, _patch_mask(attention_mask, patches))
         logits = self.classifier(features)
         loss = None if labels is None else self._loss(logits, labels)
-        return SequenceClassifierOutput(
+        return ClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
 
@@ -252,7 +202,7 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
-    ) -> TokenClassifierOutput:
+    ) -> ClassifierOutput:
         """labels: [B, L] int64 class per patch, -100 = ignored (padding, non-first patches of a word)."""
         outputs = self.vit(
             pixel_values,
@@ -270,7 +220,7 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
             labels = labels.to(logits.device)
             _check_class_labels(labels, self.num_labels, "labels")
             loss = _mean_cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1))
-        return TokenClassifierOutput(
+        return ClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
 
@@ -388,6 +338,7 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
     _keys_to_ignore_on_load = (r"^classifier\.",)
 
     def __init__(self, config: PIXELConfig) -> None:
+        config = config.copy()  # pad_token_id goes into the head's own config, never into the caller's
         super().__init__(config)
         self.num_labels = config.num_labels
         if getattr(config, "pad_token_id", None) is None:

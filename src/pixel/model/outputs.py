@@ -1,4 +1,5 @@
-"""Model outputs: dataclasses with documented shapes.
+"""Model outputs of every PIXEL model (encoder, decoder, pretraining, task heads): dataclasses with documented
+shapes.
 
 B batch, L patches of the strip, K kept patches (L when nothing is masked), D hidden size, P = 16*16*3 values
 per patch. Indexing with an int walks the fields that are not None in order (the original's tuple form).
@@ -81,3 +82,41 @@ class PIXELForPreTrainingOutput(ModelOutput):
     attentions: tuple[torch.Tensor, ...] | None = None
     decoder_hidden_states: tuple[torch.Tensor, ...] | None = None
     decoder_attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclasses.dataclass
+class ClassifierOutput(ModelOutput):
+    """Sequence and token classification heads.
+
+    loss: scalar (when labels are given). logits: [B, C] per example (sequence classification; [B, D] when
+    num_labels is 0) or [B, L, C] per patch (token classification). hidden_states / attentions: the
+    encoder's, on request (see PIXELModelOutput).
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclasses.dataclass
+class QuestionAnsweringModelOutput(ModelOutput):
+    """loss: scalar; start_logits / end_logits: [B, L + 1]: patches 0..L-1, then index L = CLS = no answer."""
+
+    loss: torch.Tensor | None = None
+    start_logits: torch.Tensor | None = None
+    end_logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclasses.dataclass
+class DependencyParsingModelOutput(ModelOutput):
+    """loss: scalar (arc + relation cross-entropy); arc_logits: [B, L, L + 1] score of head j (0 = ROOT,
+    j = word j - 1) for dependent word i; rel_logits: [B, L, L + 1, R] relation scores per (dependent, head)."""
+
+    loss: torch.Tensor | None = None
+    arc_logits: torch.Tensor | None = None
+    rel_logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None

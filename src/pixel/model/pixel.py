@@ -52,6 +52,33 @@ def unpatchify(patches: torch.Tensor, patch_size: int = 16, num_channels: int = 
     return x.reshape(batch, num_channels, p, length * p)
 
 
+# Added to each patch's variance in the norm-pix target (the original's value); the loss, the pictures and the
+# zero-prediction baseline all standardise with it.
+NORM_PIX_EPS = 1e-6
+
+
+def norm_pix_statistics(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each patch's mean and sqrt(unbiased variance + NORM_PIX_EPS): [..., L, P] -> two [..., L, 1]."""
+    mean = patches.mean(dim=-1, keepdim=True)
+    var = patches.var(dim=-1, keepdim=True)
+    return mean, (var + NORM_PIX_EPS) ** 0.5
+
+
+def norm_pix_target(patches: torch.Tensor) -> torch.Tensor:
+    """The norm-pix loss target [..., L, P]: each patch standardised by its own statistics,
+    (t - mean) / sqrt(var + 1e-6) (`norm_pix_statistics`); a blank patch becomes all zeros."""
+    mean, std = norm_pix_statistics(patches)
+    return (patches - mean) / std
+
+
+def layer_flops(tokens: int, width: int, intermediate: int) -> float:
+    """Forward matmul FLOPs (2 per multiply-add) of one transformer layer over ``tokens`` tokens: the query,
+    key, value and output projections, the attention scores and weighted values, the MLP."""
+    projections = 4 * 2 * tokens * width * width
+    attention = 2 * 2 * tokens * tokens * width
+    return projections + attention + 2 * 2 * tokens * width * intermediate
+
+
 def prepare_attention_mask(
     attention_mask: torch.Tensor | None, batch_size: int, num_patches: int, device: torch.device
 ) -> torch.Tensor:
@@ -119,6 +146,19 @@ class PIXELPreTrainedModel(nn.Module):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def flops_per_example(self, training: bool = True) -> float:
+        """Matmul FLOPs of one strip (as nanoGPT's estimate_mfu counts them): the patch embedding and the
+        encoder layers over CLS + every patch; x3 with the backward pass (``training``). The trainer's MFU,
+        the benchmarks' FLOP rates. Task heads' own layers are left out (well under 1 % of the encoder)."""
+        config = self.config
+        forward = self._embedding_flops() + config.num_hidden_layers * layer_flops(
+            config.num_patches + 1, config.hidden_size, config.intermediate_size)
+        return float(forward * (3 if training else 1))
+
+    def _embedding_flops(self) -> float:
+        config = self.config
+        return 2 * config.num_patches * config.patch_size**2 * config.num_channels * config.hidden_size
 
     @classmethod
     def from_pretrained(
@@ -355,6 +395,22 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         self.vit.embeddings.patch_embeddings.reset_parameters()
         self.vit.embeddings.position_embeddings.requires_grad_(False)
 
+    def flops_per_example(self, training: bool = True) -> float:
+        """Matmul FLOPs of one strip: the patch embedding, the encoder over CLS + the K kept patches
+        (config.mask_ratio), the decoder with its pixel prediction over CLS + every patch; x3 with the
+        backward pass (``training``)."""
+        config = self.config
+        length, decoder = config.num_patches, config.decoder_hidden_size
+        kept = num_kept(length, config.mask_ratio) + 1
+        forward = (
+            self._embedding_flops()
+            + config.num_hidden_layers * layer_flops(kept, config.hidden_size, config.intermediate_size)
+            + 2 * kept * config.hidden_size * decoder
+            + config.decoder_num_hidden_layers * layer_flops(length + 1, decoder, config.decoder_intermediate_size)
+            + 2 * (length + 1) * decoder * config.patch_size**2 * config.num_channels
+        )
+        return float(forward * (3 if training else 1))
+
     def patchify(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """[B, C, p, p*L] -> [B, L, p*p*C]."""
         return patchify(pixel_values, self.config.patch_size)
@@ -371,13 +427,15 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         noise: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
+        mask_ratio: float | None = None,
     ) -> PIXELModelOutput:
-        """Encode the kept patches (span masking with `patch_mask`, else random masking at config.mask_ratio)."""
+        """Encode the kept patches: span masking with `patch_mask`, else random masking, removing
+        L - int(L * (1 - mask_ratio)) patches (None -> config.mask_ratio)."""
         return self.vit(
             pixel_values,
             attention_mask,
             patch_mask=patch_mask,
-            mask_ratio=self.config.mask_ratio,
+            mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
             noise=noise,
             output_hidden_states=output_hidden_states,
             output_attentions=output_attentions,
@@ -402,14 +460,12 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
     ) -> torch.Tensor:
         """Mean per-patch MSE over patches with mask 1 and attention_mask 1 (computed in float32).
 
-        With norm_pix_loss each target patch is standardised by its own mean and unbiased variance:
-        (t - mean) / sqrt(var + 1e-6).
+        With norm_pix_loss each target patch is standardised by its own mean and unbiased variance
+        (`norm_pix_target`).
         """
         target = self.patchify(pixel_values.float())
         if self.config.norm_pix_loss:
-            mean = target.mean(dim=-1, keepdim=True)
-            var = target.var(dim=-1, keepdim=True)
-            target = (target - mean) / (var + 1.0e-6) ** 0.5
+            target = norm_pix_target(target)
         per_patch = (logits.float() - target).pow(2).mean(dim=-1)
         weight = mask.float() * attention_mask.float()
         return (per_patch * weight).sum() / weight.sum()
@@ -422,13 +478,15 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         noise: torch.Tensor | None = None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
+        mask_ratio: float | None = None,
     ) -> PIXELForPreTrainingOutput:
         """pixel_values [B, C, 16, 16*L] in [0, 1], attention_mask [B, L] (None -> ones), patch_mask [B, L] or None
-        (random masking) -> loss, logits [B, L, P], mask, ids_restore, attention_mask."""
+        (random masking), mask_ratio (None -> config.mask_ratio) -> loss, logits [B, L, P], mask, ids_restore,
+        attention_mask."""
         if attention_mask is None:
             attention_mask = torch.ones(len(pixel_values), self.vit.num_patches, device=pixel_values.device)
         encoded = self.forward_encoder(  # checks the inputs
-            pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions
+            pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions, mask_ratio
         )
         assert encoded.mask is not None and encoded.ids_restore is not None
         attention_mask = attention_mask.to(device=pixel_values.device, dtype=torch.float32)

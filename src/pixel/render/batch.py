@@ -1,7 +1,8 @@
-"""Many texts -> one model-ready batch, kept uint8 and grey until it reaches the model's device.
+"""Rendered examples -> one model-ready batch, kept uint8 and grey until it reaches the model's device.
 
 A float32 3-channel copy is 12x the bytes of the grey uint8 image, so the conversion happens last, on the
-device (`to_model_inputs`).
+device (`to_model_inputs`). This module is the only place that stacks renders (`collate`), builds attention
+masks (`attention_masks`) and turns uint8 images into model inputs (`to_model_inputs`).
 
     batch = render_batch(renderer, ["a sentence", ("text a", "text b"), ["some", "words"]])
     pixel_values = to_model_inputs(batch, device="cuda")          # float32 [B, 3, 16, W] in [0, 1]
@@ -10,18 +11,17 @@ device (`to_model_inputs`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pixel.render.encoding import Encoding
-
 if TYPE_CHECKING:
     import torch
 
     from pixel.render.base import TextRenderer
+    from pixel.render.encoding import Encoding
 
 
 @dataclass
@@ -50,27 +50,54 @@ def attention_masks(num_text_patches: Sequence[int] | np.ndarray, num_patches: i
     return (np.arange(num_patches)[None, :] < counts[:, None]).astype(np.float32)
 
 
-def collate_encodings(encodings: Sequence[Encoding]) -> RenderedBatch:
-    """Stack encodings of one renderer (same strip size) into a `RenderedBatch` (usable as a collate_fn)."""
-    if not encodings:
-        raise ValueError("cannot build a batch from 0 encodings; give at least one")
-    shape = encodings[0].pixel_values.shape
-    pixel_values = np.empty((len(encodings), *shape), dtype=np.uint8)
-    for index, encoding in enumerate(encodings):
-        if encoding.pixel_values.shape != shape or encoding.pixel_values.dtype != np.uint8:
+def collate(examples: Sequence[Encoding | Mapping[str, Any]]) -> dict[str, Any]:
+    """Stack rendered examples of one renderer (same strip size) into a batch; usable as a collate_fn.
+
+    An example is an `Encoding` or a mapping with ``pixel_values`` (uint8 [16, W] or [16, W, 3]),
+    ``num_text_patches`` (int) and any extra per-example fields (labels, masks, ids; the keys of the first
+    example). Returns torch tensors: pixel_values uint8 [B, 16, W] (or [B, 16, W, 3]); attention_mask float32
+    [B, L] (`attention_masks`); num_text_patches int64 [B]; each extra field stacked, float32 when it holds
+    floats, else int64, or kept as a list when it holds strings or None (ids, metadata).
+    """
+    import torch
+
+    if not examples:
+        raise ValueError("cannot collate an empty list (0 encodings); give at least one example")
+    rows = [_fields(example) for example in examples]
+    first = rows[0]["pixel_values"]
+    pixel_values = np.empty((len(rows), *first.shape), dtype=np.uint8)
+    for index, row in enumerate(rows):
+        image = row["pixel_values"]
+        if image.shape != first.shape or image.dtype != np.uint8:
             raise ValueError(
-                f"encoding {index} has pixel_values {encoding.pixel_values.dtype} {encoding.pixel_values.shape}, "
-                f"expected uint8 {shape} like encoding 0; render a batch with one renderer"
+                f"different image shapes in one batch: encoding {index} has pixel_values {image.dtype} "
+                f"{image.shape}, expected uint8 {first.shape} like encoding 0; render every example with one "
+                "renderer (one max_seq_length)"
             )
-        pixel_values[index] = encoding.pixel_values
-    num_text_patches = np.array([encoding.num_text_patches for encoding in encodings], dtype=np.int64)
-    num_patches = shape[1] // shape[0]
-    return RenderedBatch(
-        pixel_values=pixel_values,
-        attention_mask=attention_masks(num_text_patches, num_patches),
-        num_text_patches=num_text_patches,
-        unrenderable_chars=[list(encoding.unrenderable_chars) for encoding in encodings],
-    )
+        pixel_values[index] = image
+    num_text_patches = np.array([int(row["num_text_patches"]) for row in rows], dtype=np.int64)
+    batch: dict[str, Any] = {
+        "pixel_values": torch.from_numpy(pixel_values),
+        "attention_mask": torch.from_numpy(attention_masks(num_text_patches, first.shape[1] // first.shape[0])),
+        "num_text_patches": torch.from_numpy(num_text_patches),
+    }
+    for key in rows[0]:
+        if key in batch:
+            continue
+        values = [row[key] for row in rows]
+        if any(isinstance(value, str) or value is None for value in values):
+            batch[key] = values
+            continue
+        array = np.asarray(values)
+        dtype = torch.float32 if np.issubdtype(array.dtype, np.floating) else torch.int64
+        batch[key] = torch.as_tensor(array, dtype=dtype)
+    return batch
+
+
+def _fields(example: Encoding | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(example, Mapping):
+        return {**example, "pixel_values": np.asarray(example["pixel_values"])}
+    return {"pixel_values": np.asarray(example.pixel_values), "num_text_patches": example.num_text_patches}
 
 
 def render_batch(
@@ -85,7 +112,14 @@ def render_batch(
             f"render_batch takes a sequence of texts (a list), got a single {type(texts).__name__}; "
             "wrap it in a list"
         )
-    return collate_encodings([renderer(text, **options) for text in texts])
+    encodings = [renderer(text, **options) for text in texts]
+    batch = collate(encodings)
+    return RenderedBatch(
+        pixel_values=batch["pixel_values"].numpy(),
+        attention_mask=batch["attention_mask"].numpy(),
+        num_text_patches=batch["num_text_patches"].numpy(),
+        unrenderable_chars=[list(encoding.unrenderable_chars) for encoding in encodings],
+    )
 
 
 def to_model_inputs(
@@ -96,8 +130,8 @@ def to_model_inputs(
     """uint8 images -> what PIXEL checkpoints take: ``dtype`` (float32) [B, 3, 16, W] in [0, 1] on ``device``.
 
     Accepts a `RenderedBatch` or a uint8 array/tensor [B, 16, W] (grey, copied to 3 channels) or
-    [B, 16, W, 3] (RGB). No mean/std normalisation (the original trained without it). The uint8 data is sent
-    to the device first and converted there.
+    [B, 16, W, 3] (RGB), e.g. ``collate(...)["pixel_values"]``. No mean/std normalisation (the original
+    trained without it). The uint8 data is sent to the device first and converted there.
     """
     import torch
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pixel.render.batch import attention_masks
+
 
 @dataclass
 class Encoding:
@@ -43,6 +45,4 @@ class Encoding:
     @property
     def attention_mask(self) -> np.ndarray:
         """float32 [num_patches]: ones on the first min(num_text_patches + 1, num_patches) patches."""
-        mask = np.zeros(self.num_patches, dtype=np.float32)
-        mask[: min(self.num_text_patches + 1, self.num_patches)] = 1.0
-        return mask
+        return attention_masks([self.num_text_patches], self.num_patches)[0]

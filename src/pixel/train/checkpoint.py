@@ -53,6 +53,21 @@ def latest_checkpoint(output_dir: str | os.PathLike) -> Path | None:
     return checkpoints[-1] if checkpoints else None
 
 
+def resolve_resume(resume: str | os.PathLike | None, output_dir: str | os.PathLike) -> Path | None:
+    """The checkpoint folder a ``--resume`` asks for: None (no resume), "latest" (the newest complete
+    checkpoint of ``output_dir``) or a folder. FileNotFoundError when there is none."""
+    if not resume:
+        return None
+    folder = latest_checkpoint(output_dir) if resume == "latest" else Path(resume)
+    if folder is None:
+        raise FileNotFoundError(f"--resume: no checkpoint-* folder in {output_dir}; start without --resume or "
+                                "pass the checkpoint folder")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--resume: checkpoint folder not found: {folder}; start without --resume or "
+                                "pass the checkpoint folder")
+    return folder
+
+
 # ---------------------------------------------------------------------------------------------- saving
 
 def save_model_weights(model: nn.Module, directory: Path) -> None:

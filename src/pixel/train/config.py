@@ -20,6 +20,18 @@ from pixel.io import write_text
 
 T = TypeVar("T")
 
+# big_vision's "runlocal": what ``--smoke`` (load_config(..., smoke=True)) changes in any recipe, pretraining
+# or fine-tuning, so that it runs in seconds on a CPU (tests, checking an installation or a recipe). Keys a
+# recipe does not have are skipped.
+SMOKE: dict[str, Any] = {
+    "max_steps": 4, "batch_size": 2, "grad_accum_steps": 1, "learning_rate": 1e-3, "warmup_steps": 1,
+    "log_every": 1, "eval_every": 2, "save_every": 2, "keep_last": 2,
+    "num_workers": 0, "precision": "fp32", "device": "cpu", "progress": False, "tensorboard": False,
+    "output_dir": "runs/smoke", "max_seq_length": 32,
+    "model_variant": "tiny", "validation_examples": 4, "min_patches": 2,  # pretraining
+    "doc_stride": 8, "question_max_length": 16,  # QA windows of a 32-patch strip
+}
+
 
 def unknown_key_error(key: str, known: list[str], where: str) -> ValueError:
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
@@ -104,8 +116,10 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
-def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[tuple[str, str]] = ()) -> T:
-    """Build dataclass ``cls`` from defaults <- YAML file ``path`` <- ``overrides`` (key, value)."""
+def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[tuple[str, str]] = (),
+                smoke: bool = False) -> T:
+    """Build dataclass ``cls`` from defaults <- YAML file ``path`` <- `SMOKE` (with ``smoke``) <- ``overrides``
+    (key, value)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
@@ -123,6 +137,8 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
             if key not in fields:
                 raise unknown_key_error(key, list(fields), str(path))
             values[key] = _coerce(value, hints[key], key)
+    if smoke:
+        values.update({key: _coerce(value, hints[key], key) for key, value in SMOKE.items() if key in fields})
     for key, value in overrides:
         head, _, rest = key.partition(".")
         if head not in fields:

@@ -1,20 +1,7 @@
 """The one training loop of pixel-lm (pretraining and fine-tuning).
 
-The trainer knows nothing about tasks. A task object provides:
-  model                                   nn.Module whose forward(**inputs) returns an object with ``.loss``
-  train_dataset(rank, world_size, start_batch) -> IterableDataset of ready micro-batches, endless,
-                                          resumable at micro-batch ``start_batch`` (of the whole job)
-  eval_batches() -> iterable of batches or None
-  model_inputs(batch, device) -> dict     moves a batch to the device (uint8 images become float there)
-  count(batch) -> (examples, patches)     for throughput
-  flops_per_example() -> float | None     model FLOPs of one training example (forward + backward), for MFU
-  save_extras(folder, model, history)     renderer folder, pictures, labels ... (called on rank 0 in each save)
-Optional:
-  validation_metrics(model, device) -> dict[str, float] | None
-                                          task metrics on validation data (model in eval mode, no grad), run
-                                          at each evaluation; with ``metric_for_best_model`` the best model is
-                                          kept in ``<output_dir>/best`` and ``early_stopping_patience``
-                                          evaluations without improvement end the run
+The trainer knows nothing about tasks: it runs any `Task` (pixel.pretrain.task.PretrainingTask, and
+pixel.finetune.base.FinetuningTask for every fine-tuning family).
 """
 
 from __future__ import annotations
@@ -23,13 +10,14 @@ import contextlib
 import copy
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset
 
 from pixel.io import atomic_folder
 from pixel.train import checkpoint as ckpt
@@ -46,10 +34,50 @@ from pixel.train.optim import build_optimizer
 from pixel.train.schedule import build_schedule
 
 
+class Task(Protocol):
+    """What the trainer needs from a task.
+
+    ``model``: an nn.Module whose ``forward(**model_inputs(batch, device))`` returns an object with ``.loss``,
+    and whose ``flops_per_example()`` (FLOPs of one training example, forward + backward) gives the MFU.
+    Batches are `pixel.render.batch.collate` dicts: their ``attention_mask`` [B, L] counts examples and
+    patches for the throughput.
+    """
+
+    model: nn.Module
+
+    def train_dataset(self, rank: int, world_size: int, start_batch: int) -> IterableDataset:
+        """Ready micro-batches of this rank, endless, starting at micro-batch ``start_batch`` of the job."""
+        ...
+
+    def eval_batches(self) -> Iterable[dict[str, Any]] | None:
+        """Validation batches whose mean loss is ``val_loss`` (None: no validation loss)."""
+        ...
+
+    def model_inputs(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """A batch as keyword arguments of the model on ``device`` (uint8 images become float there)."""
+        ...
+
+    def validation_metrics(self, model: nn.Module, device: torch.device) -> dict[str, float] | None:
+        """Task metrics on validation data (model in eval mode, no grad) at each evaluation, or None.
+        ``metric_for_best_model`` names one of them (see `TrainerConfig`)."""
+        ...
+
+    def save_extras(self, folder: Path, model: nn.Module, history: dict[str, list]) -> None:
+        """What a saved folder needs besides the weights (renderer, pictures...); rank 0, at each save."""
+        ...
+
+
+def count(batch: dict[str, Any]) -> tuple[int, int]:
+    """(examples, attended patches) of a batch, for the throughput."""
+    return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
+
+
 @dataclass
 class TrainerConfig:
     """Settings of the training loop. batch_size is per device and micro-step: the global batch is
-    batch_size * grad_accum_steps * world_size."""
+    batch_size * grad_accum_steps * world_size. metric_for_best_model: a key of the task's validation
+    metrics whose best value so far is kept as output_dir/best (greater_is_better: which way is better, see
+    `metric_greater_is_better`); early_stopping_patience evaluations without a better value end the run."""
 
     output_dir: str = "runs/pixel"
     max_steps: int = 1000
@@ -77,6 +105,7 @@ class TrainerConfig:
     tensorboard: bool = True
     lr_schedule: str = "cosine"
     metric_for_best_model: str | None = None
+    greater_is_better: bool | None = None
     early_stopping_patience: int = 0
 
     def validate(self) -> None:
@@ -96,9 +125,16 @@ class TrainerConfig:
         if self.early_stopping_patience and not self.metric_for_best_model:
             raise ValueError("early_stopping_patience needs metric_for_best_model (the validation metric to watch)")
 
+    def metric_greater_is_better(self) -> bool:
+        """Whether a larger metric_for_best_model is better: ``greater_is_better``, or when that is unset,
+        false for a loss (a metric whose name holds "loss") and true for any other metric."""
+        if self.greater_is_better is not None:
+            return self.greater_is_better
+        return "loss" not in (self.metric_for_best_model or "")
+
 
 class Trainer:
-    def __init__(self, task, config: TrainerConfig):
+    def __init__(self, task: Task, config: TrainerConfig):
         config.validate()
         self.task, self.config = task, config
         self.context, self.device = init_distributed(config.device)
@@ -191,7 +227,7 @@ class Trainer:
         model.train()
         batches = iter(self._loader())
         peak = device_peak_flops(self.device, config.peak_tflops)
-        flops_per_example = self.task.flops_per_example()
+        flops_per_example = self.task.model.flops_per_example()
         progress = _progress_bar(config.max_steps, self.step, enabled=config.progress and context.is_main)
         window = _Window()
         last: dict[str, Any] = {}
@@ -202,7 +238,7 @@ class Trainer:
                 started = time.perf_counter()
                 batch = next(batches)
                 window.data_wait += time.perf_counter() - started
-                examples, patches = self.task.count(batch)
+                examples, patches = count(batch)
                 window.examples += examples
                 window.patches += patches
                 inputs = self.task.model_inputs(batch, self.device)
@@ -276,7 +312,7 @@ class Trainer:
             for batch in batches:
                 with self._autocast():
                     loss = model(**self.task.model_inputs(batch, self.device)).loss
-                examples, _ = self.task.count(batch)
+                examples, _ = count(batch)
                 total += loss.item() * examples
                 weight += examples
         model.train(was_training)
@@ -289,23 +325,12 @@ class Trainer:
         return value
 
     def _track_validation_metrics(self, model: nn.Module, last: dict[str, Any]) -> bool:
-        """Task metrics (optional task method) -> log, history, best model in output_dir/best.
-        Returns True when early stopping ends the run."""
-        compute = getattr(self.task, "validation_metrics", None)
-        if compute is None:
-            return False
-        was_training = model.training
-        model.eval()
-        with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            with self._autocast():
-                metrics = compute(self.model, self.device)
-        model.train(was_training)
+        """Task metrics -> log and history; the best model so far in output_dir/best. Returns True when early
+        stopping ends the run."""
+        metrics = self._validation_metrics(model)
         if not metrics:
             return False
-        self.metrics.log({"step": self.step, **{f"val_{k}": v for k, v in metrics.items()}})
-        last.update({f"val_{k}": v for k, v in metrics.items()})
-        records = self.history.setdefault("val_metrics", [])
-        records.append({"step": self.step, **metrics})
+        self._record_metrics(metrics, last)
         name = self.config.metric_for_best_model
         if not name:
             return False
@@ -313,18 +338,35 @@ class Trainer:
             from pixel.train.config import unknown_key_error
 
             raise unknown_key_error(name, list(metrics), "metric_for_best_model (the task's metrics)")
-        lower_is_better = "loss" in name
-        values = [r[name] for r in records]
-        best = min(values) if lower_is_better else max(values)
-        best_index = values.index(best)
+        values = [record[name] for record in self.history["val_metrics"]]
+        best_index = best_position(values, self.config.metric_greater_is_better())
         if best_index == len(values) - 1:
-            self.history["best"] = {"step": self.step, name: best}
-            model, _ = self._full_state()
-            if self.context.is_main:
-                save_model_folder(self.output_dir / "best", model,
-                                  lambda path: self.task.save_extras(path, model, self.history))
+            self._save_best(name, values[-1])
         patience = self.config.early_stopping_patience
         return bool(patience) and len(values) - 1 - best_index >= patience
+
+    def _validation_metrics(self, model: nn.Module) -> dict[str, float] | None:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            with self._autocast():
+                metrics = self.task.validation_metrics(self.model, self.device)
+        model.train(was_training)
+        return metrics
+
+    def _record_metrics(self, metrics: dict[str, float], last: dict[str, Any]) -> None:
+        """Into the metrics log, the returned record ``last`` (as val_*) and the history."""
+        self.metrics.log({"step": self.step, **{f"val_{k}": v for k, v in metrics.items()}})
+        last.update({f"val_{k}": v for k, v in metrics.items()})
+        self.history.setdefault("val_metrics", []).append({"step": self.step, **metrics})
+
+    def _save_best(self, name: str, value: float) -> None:
+        """The current model as output_dir/best (a complete model folder; every rank takes part under FSDP)."""
+        self.history["best"] = {"step": self.step, name: value}
+        model, _ = self._full_state()
+        if self.context.is_main:
+            save_model_folder(self.output_dir / "best", model,
+                              lambda path: self.task.save_extras(path, model, self.history))
 
     def save(self) -> Path | None:
         """Checkpoint of the current step (rank 0 writes; every rank contributes its RNG state)."""
@@ -377,6 +419,12 @@ def save_model_folder(folder: Path, model: nn.Module, save_extras=None) -> Path:
         if save_extras is not None:
             save_extras(temporary)
     return folder
+
+
+def best_position(values: list[float], greater_is_better: bool) -> int:
+    """Index of the best of ``values`` (the first one on a tie)."""
+    best = max(values) if greater_is_better else min(values)
+    return values.index(best)
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:

@@ -2,6 +2,7 @@
 
 ``classification`` (CSV/TSV/JSON lines), ``conllu`` (POS, parsing), ``ner`` (CoNLL two-column), ``qa``
 (SQuAD format, patch targets, answer post-processing), ``labels`` (vocabularies, unseen-label policy),
-``alignment`` (word labels onto word-start patches, parsing targets), ``collate`` (batches),
-``metrics``. Nothing is imported here, so ``import pixel.data.tasks`` stays light; see docs/task-data.md.
+``alignment`` (word labels onto word-start patches, parsing targets; batches come from
+``pixel.render.batch.collate``), ``metrics``. Nothing is imported here, so ``import pixel.data.tasks``
+stays light; see docs/task-data.md.
 """

@@ -115,7 +115,7 @@ def parsing_targets(
 
 
 def token_feature(encoding: Any, word_label_ids: Sequence[int]) -> dict[str, Any]:
-    """Feature dict (see collate.py) of a POS/NER sentence from its word-list Encoding."""
+    """Feature dict (for `pixel.render.batch.collate`) of a POS/NER sentence from its word-list Encoding."""
     if encoding.word_starts is None:
         raise ValueError("the encoding has no word_starts; render the sentence as a word list (list[str])")
     targets = word_labels_to_patches(encoding.word_starts, word_label_ids, encoding.num_patches)
@@ -127,7 +127,7 @@ def token_feature(encoding: Any, word_label_ids: Sequence[int]) -> dict[str, Any
 
 
 def parsing_feature(encoding: Any, heads: Sequence[int], relation_ids: Sequence[int]) -> dict[str, Any]:
-    """Feature dict (see collate.py) of a parsing sentence from its word-list Encoding."""
+    """Feature dict (for `pixel.render.batch.collate`) of a parsing sentence from its word-list Encoding."""
     if encoding.word_starts is None:
         raise ValueError("the encoding has no word_starts; render the sentence as a word list (list[str])")
     targets = parsing_targets(encoding.word_starts, heads, relation_ids, encoding.num_patches)

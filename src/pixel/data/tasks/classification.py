@@ -181,7 +181,8 @@ def _parse_label(path: str | Path, number: int, raw: Any, regression: bool) -> s
 
 
 def classification_feature(encoding: Any, label: int | float | None) -> dict[str, Any]:
-    """Feature dict (see collate.py): the rendered example and its label id (or regression value)."""
+    """Feature dict (for `pixel.render.batch.collate`): the rendered example and its label id (or
+    regression value)."""
     feature: dict[str, Any] = {
         "pixel_values": encoding.pixel_values,
         "num_text_patches": encoding.num_text_patches,

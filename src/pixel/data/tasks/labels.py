@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-IGNORE_INDEX = -100
+from pixel.model.config import IGNORE_INDEX
 
 
 @dataclass

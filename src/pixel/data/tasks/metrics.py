@@ -13,6 +13,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from .labels import IGNORE_INDEX
+
 
 def _check_lengths(predictions: Sequence, references: Sequence) -> None:
     if len(predictions) != len(references):
@@ -222,7 +224,7 @@ def parsing_scores_from_logits(
             f"expected arc_logits [B, L, L+1], rel_logits [B, L, L+1, R], labels [B, L]; got "
             f"{arc_logits.shape}, {rel_logits.shape}, {arc_labels.shape}"
         )
-    words = arc_labels != -100
+    words = arc_labels != IGNORE_INDEX
     gold_heads = arc_labels[words]
     predicted_heads = arc_logits.argmax(axis=-1)[words]
     predicted_relations = rel_logits[words][np.arange(len(gold_heads)), gold_heads].argmax(axis=-1)

@@ -226,7 +226,8 @@ class QAFeature:
     end_position: int
 
     def as_dict(self) -> dict[str, Any]:
-        """Feature dict for collate_features (training: pixels, mask length and the two positions)."""
+        """Feature dict for `pixel.render.batch.collate` (training: pixels, mask length, the two
+        positions)."""
         return {
             "pixel_values": self.encoding.pixel_values,
             "num_text_patches": self.encoding.num_text_patches,
@@ -368,10 +369,26 @@ def postprocess_qa(
     """Best answer of one question from its features' logits.
 
     start_logits, end_logits: float [F, L+1] for the F features of this example (index L = CLS / null).
-    Candidates: the n_best highest start and end patches of each feature, both inside the context,
-    end >= start, at most max_answer_length patches. The null score is the *minimum* over features of
+    Candidates: `span_candidates` of each feature. The null score is the *minimum* over features of
     start[L] + end[L]; with version_2_with_negative the answer is "" when null - best > threshold.
     """
+    start_logits, end_logits = _checked_logits(example, features, start_logits, end_logits)
+    candidates: list[dict[str, Any]] = []
+    null: dict[str, Any] | None = None
+    for feature, starts, ends in zip(features, start_logits, end_logits, strict=True):
+        candidates += span_candidates(example.rendered_context, feature.context_offsets, starts, ends, n_best,
+                                      max_answer_length)
+        if null is None or starts[-1] + ends[-1] < null["score"]:
+            null = {"text": "", "score": starts[-1] + ends[-1], "start_logit": starts[-1], "end_logit": ends[-1]}
+    if not version_2_with_negative:
+        null = None
+    ranked = _rank(candidates, null, n_best)
+    return _choose_answer(ranked, null, null_score_diff_threshold)
+
+
+def _checked_logits(example: QAExample, features: Sequence[QAFeature], start_logits: np.ndarray,
+                    end_logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64 copies of start/end logits [F, L+1]; ValueError for a wrong shape or a NaN / inf."""
     start_logits = np.asarray(start_logits, dtype=np.float64)
     end_logits = np.asarray(end_logits, dtype=np.float64)
     if start_logits.shape != end_logits.shape or start_logits.shape[0] != len(features):
@@ -383,67 +400,66 @@ def postprocess_qa(
         raise ValueError(
             f"question {example.id!r}: start/end logits contain NaN or inf; check the model outputs"
         )
-    context = example.rendered_context
-    candidates: list[dict[str, Any]] = []
-    null: dict[str, Any] | None = None
-    for feature, starts, ends in zip(features, start_logits, end_logits, strict=True):
-        offsets = feature.context_offsets
-        if starts.shape[0] != len(offsets) + 1:
-            raise ValueError(f"logits have {starts.shape[0]} positions; expected L+1 = {len(offsets) + 1}")
-        null_score = starts[-1] + ends[-1]
-        if null is None or null_score < null["score"]:
-            null = {"text": "", "score": null_score, "start_logit": starts[-1], "end_logit": ends[-1]}
-        best_starts = np.argsort(starts)[::-1][:n_best]
-        best_ends = np.argsort(ends)[::-1][:n_best]
-        for s in best_starts:
-            for e in best_ends:
-                if s >= len(offsets) or e >= len(offsets) or offsets[s] is None or offsets[e] is None:
-                    continue
-                if e < s or e - s + 1 > max_answer_length:
-                    continue
-                candidates.append(
-                    {
-                        "text": patches_text(context, offsets[s], offsets[e]),
-                        "score": starts[s] + ends[e],
-                        "start_logit": starts[s],
-                        "end_logit": ends[e],
-                    }
-                )
-    if version_2_with_negative and null is not None:
-        candidates.append(null)
-    ranked = sorted(candidates, key=lambda c: c["score"], reverse=True)[:n_best]
-    if version_2_with_negative and null is not None and not any(c is null for c in ranked):
+    return start_logits, end_logits
+
+
+def span_candidates(
+    context: str,
+    offsets: Sequence[Offset | None],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    n_best: int,
+    max_answer_length: int,
+) -> list[dict[str, Any]]:
+    """Answer candidates of one window: pairs of its n_best highest start and end patches, both inside the
+    context (``offsets`` not None), end >= start, at most max_answer_length patches. starts, ends: [L+1]."""
+    if starts.shape[0] != len(offsets) + 1:
+        raise ValueError(f"logits have {starts.shape[0]} positions; expected L+1 = {len(offsets) + 1}")
+    candidates = []
+    for s in np.argsort(starts)[::-1][:n_best]:
+        for e in np.argsort(ends)[::-1][:n_best]:
+            if s >= len(offsets) or e >= len(offsets) or offsets[s] is None or offsets[e] is None:
+                continue
+            if e < s or e - s + 1 > max_answer_length:
+                continue
+            candidates.append({"text": patches_text(context, offsets[s], offsets[e]),
+                               "score": starts[s] + ends[e], "start_logit": starts[s], "end_logit": ends[e]})
+    return candidates
+
+
+def _rank(candidates: list[dict[str, Any]], null: dict[str, Any] | None, n_best: int) -> list[dict[str, Any]]:
+    """The n_best highest-scoring candidates, with the null answer (when given) kept even if it ranks lower;
+    each with its softmax ``probability`` over the ranked list."""
+    ranked = sorted(candidates + ([null] if null is not None else []), key=lambda c: c["score"],
+                    reverse=True)[:n_best]
+    if null is not None and not any(c is null for c in ranked):
         ranked.append(null)
-    if not ranked:
-        return QAPrediction(text="", probability=0.0, nbest=[], null_score_diff=None)
-    scores = np.array([c["score"] for c in ranked])
-    probabilities = np.exp(scores - scores.max())
-    probabilities /= probabilities.sum()
-    nbest = [
-        {
-            "text": c["text"],
-            "probability": float(p),
-            "start_logit": float(c["start_logit"]),
-            "end_logit": float(c["end_logit"]),
-        }
-        for c, p in zip(ranked, probabilities, strict=True)
-    ]
+    if ranked:
+        scores = np.array([c["score"] for c in ranked])
+        probabilities = np.exp(scores - scores.max())
+        for candidate, probability in zip(ranked, probabilities / probabilities.sum(), strict=True):
+            candidate["probability"] = float(probability)
+    return ranked
+
+
+def _choose_answer(ranked: list[dict[str, Any]], null: dict[str, Any] | None, threshold: float) -> QAPrediction:
+    """The best non-empty candidate; with a null answer (SQuAD v2) "" when null - best > threshold."""
+    nbest = [{"text": c["text"], "probability": c["probability"], "start_logit": float(c["start_logit"]),
+              "end_logit": float(c["end_logit"])} for c in ranked]
     best_index = next((i for i, c in enumerate(ranked) if c["text"]), None)
-    if not version_2_with_negative:
+    if null is None:
+        if not ranked:
+            return QAPrediction(text="", probability=0.0, nbest=[], null_score_diff=None)
         index = 0 if best_index is None else best_index
         return QAPrediction(text=nbest[index]["text"], probability=nbest[index]["probability"], nbest=nbest)
     if best_index is None:
         return QAPrediction(text="", probability=0.0, nbest=nbest, null_score_diff=None)
     best = ranked[best_index]
     diff = float(null["score"] - best["start_logit"] - best["end_logit"])
-    if diff > null_score_diff_threshold:
-        null_index = next(i for i, c in enumerate(ranked) if c is null)
-        return QAPrediction(
-            text="", probability=nbest[null_index]["probability"], nbest=nbest, null_score_diff=diff
-        )
-    return QAPrediction(
-        text=best["text"], probability=nbest[best_index]["probability"], nbest=nbest, null_score_diff=diff
-    )
+    if diff > threshold:
+        return QAPrediction(text="", probability=null["probability"], nbest=nbest, null_score_diff=diff)
+    return QAPrediction(text=best["text"], probability=nbest[best_index]["probability"], nbest=nbest,
+                        null_score_diff=diff)
 
 
 def postprocess_all(
@@ -473,18 +489,3 @@ def postprocess_all(
             example, [features[i] for i in index], start_logits[index], end_logits[index], **options
         )
     return predictions
-
-
-def round_trip_answer(example: QAExample, encoding: Encoding, answer_index: int = 0) -> str | None:
-    """Answer text -> patches (training targets) -> text (post-processing), for checking a renderer's offsets.
-
-    Returns the recovered text from the first window that holds the answer, or None if none does.
-    """
-    start_char = example.answer_starts[answer_index] - example.context_shift
-    end_char = start_char + len(example.answer_texts[answer_index])
-    for window in [encoding, *(encoding.overflowing_patches or [])]:
-        offsets = [tuple(o) for o in window.offset_mapping or []]
-        span = answer_patches(offsets, start_char, end_char)
-        if span is not None:
-            return patches_text(example.rendered_context, offsets[span[0]], offsets[span[1]])
-    return None

@@ -1,91 +1,45 @@
-"""Pretraining as one task of the trainer: settings, model/renderer construction, data, pictures."""
+"""Pretraining as one task of the trainer: the model and renderer of a run, its data, its pictures, and the
+loss a model must beat."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from pixel.data.pretraining import PretrainingDataset, SpanMasker, to_model_inputs
+from pixel.data.pretraining import PretrainingDataset, SpanMasker
 from pixel.data.text import TextSource
-from pixel.model.masking import PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS
-from pixel.train.trainer import TrainerConfig
-
-NORM_PIX_EPS = 1e-6
-
-
-@dataclass
-class PretrainConfig(TrainerConfig):
-    """Everything a pretraining run needs; each field is a config-file key and a ``--key value`` option.
-
-    Data: train_files / validation_files (paths or globs of .txt, .jsonl, .parquet), or hf_dataset (optional
-    ``datasets`` package; validation then comes from hf_validation_split). Renderer: "pangocairo", "pygame" or a
-    renderer folder; font_file optional. Model: ``model`` holds PIXELConfig fields (hidden_size, ...); image
-    size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
-    is kept, the renderer too unless ``renderer`` is a folder).
-    """
-
-    train_files: list[str] = field(default_factory=list)
-    validation_files: list[str] = field(default_factory=list)
-    text_field: str = "text"
-    hf_dataset: str | None = None
-    hf_config: str | None = None
-    hf_split: str = "train"
-    hf_validation_split: str | None = None
-    on_bad_input: str = "skip"
-    min_patches: int = 22
-    validation_examples: int = 64
-    renderer: str = "pangocairo"
-    font_file: str | None = None
-    max_seq_length: int = 529
-    mask_ratio: float = 0.25
-    max_span_length: int = 6
-    cumulative_span_weights: list[float] = field(default_factory=lambda: list(PIXEL_BASE_CUMULATIVE_SPAN_WEIGHTS))
-    model: dict = field(default_factory=dict)
-    init_from: str | None = None
-    picture_text: str | None = None
-
-    def validate(self) -> None:
-        super().validate()
-        if not self.train_files and not self.hf_dataset:
-            raise ValueError("no training text: set train_files (e.g. --train_files corpus.txt) or hf_dataset")
-        if self.on_bad_input not in ("skip", "error"):
-            raise ValueError(f"on_bad_input must be skip or error, got {self.on_bad_input!r}")
-        if not 0.0 < self.mask_ratio < 1.0:
-            raise ValueError(f"mask_ratio must be between 0 and 1, got {self.mask_ratio}")
+from pixel.model.pixel import norm_pix_target, patchify
+from pixel.pretrain.config import PretrainConfig
+from pixel.render.batch import to_model_inputs
 
 
 def build_renderer(config: PretrainConfig):
-    """The run's renderer: a folder (``renderer`` path, or the init_from folder's), else a fresh one."""
-    from pixel.render.folder import load_renderer
+    """The run's renderer: a folder (``renderer`` path, or the init_from folder's), else a fresh one of the
+    backend ``renderer`` names (a key of :data:`pixel.render.folder.BACKENDS`)."""
+    from pixel.render.folder import BACKENDS, CONFIG_NAME, load_renderer, renderer_class
 
     options: dict[str, Any] = {"max_seq_length": config.max_seq_length}
-    if config.renderer not in ("pangocairo", "pygame"):
+    if config.renderer not in BACKENDS:
         return load_renderer(config.renderer, **options)
-    if config.init_from and _has_renderer(config.init_from):
+    if config.init_from and _has_renderer(config.init_from, CONFIG_NAME):
         return load_renderer(config.init_from, backend=config.renderer, **options)
     if config.font_file:
         options["font_file"] = config.font_file
-    if config.renderer == "pygame":
-        from pixel.render.pygame import PyGameTextRenderer
-
-        return PyGameTextRenderer(**options)
-    from pixel.render.pangocairo import PangoCairoTextRenderer
-
-    return PangoCairoTextRenderer(**options)
+    return renderer_class(config.renderer)(**options)
 
 
-def _has_renderer(name_or_path: str) -> bool:
+def _has_renderer(name_or_path: str, config_name: str) -> bool:
     path = Path(name_or_path)
-    return not path.exists() or (path / "text_renderer_config.json").is_file()
+    return not path.exists() or (path / config_name).is_file()
 
 
 def build_model(config: PretrainConfig) -> nn.Module:
-    """PIXELForPreTraining from scratch (seeded by ``seed``) or from ``init_from`` with every weight kept."""
+    """PIXELForPreTraining from scratch (``model_variant`` with the ``model`` fields on top, seeded by ``seed``)
+    or from ``init_from`` with every weight kept."""
     from pixel.model.config import PIXELConfig
     from pixel.model.pixel import PIXELForPreTraining
 
@@ -104,11 +58,11 @@ def build_model(config: PretrainConfig) -> nn.Module:
             raise unknown_key_error(f"model.{key}", [f"model.{k}" for k in known], "the model settings")
     settings = {"mask_ratio": config.mask_ratio, "norm_pix_loss": True, **config.model, "image_size": image_size}
     torch.manual_seed(config.seed)
-    return PIXELForPreTraining(PIXELConfig(**settings))
+    return PIXELForPreTraining(PIXELConfig.variant(config.model_variant, **settings))
 
 
 class PretrainingTask:
-    """Masked-patch reconstruction of rendered text (see pixel.train.trainer for the task interface)."""
+    """Masked-patch reconstruction of rendered text: a `pixel.train.trainer.Task`."""
 
     def __init__(self, config: PretrainConfig, model: nn.Module, renderer, masker=None):
         self.config, self.model, self.renderer = config, model, renderer
@@ -149,26 +103,14 @@ class PretrainingTask:
         return self._eval_cache
 
     def model_inputs(self, batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-        return to_model_inputs(batch, device)
+        """pixel_values float32 [B, 3, 16, W] in [0, 1] (made on the device), attention_mask and patch_mask
+        float32 [B, L]."""
+        return {"pixel_values": to_model_inputs(batch["pixel_values"], device),
+                "attention_mask": batch["attention_mask"].to(device, non_blocking=True),
+                "patch_mask": batch["patch_mask"].to(device, non_blocking=True)}
 
-    def count(self, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
-        return len(batch["attention_mask"]), int(batch["attention_mask"].sum())
-
-    def flops_per_example(self) -> float | None:
-        """~6 x parameters x tokens they see (forward 2, backward 4): the encoder sees CLS + kept patches, the
-        decoder CLS + all patches; plus attention score/value matmuls."""
-        model = self.model
-        config = getattr(model, "config", None)
-        num_patches = self.renderer.max_seq_length
-        if config is None or not hasattr(model, "vit") or not hasattr(model, "decoder"):
-            params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            return 6.0 * params * num_patches
-        kept = 1 + int(num_patches * (1 - self.config.mask_ratio))
-        encoder = sum(p.numel() for p in model.vit.parameters() if p.requires_grad)
-        decoder = sum(p.numel() for p in model.decoder.parameters() if p.requires_grad)
-        attention = 12 * (config.num_hidden_layers * kept**2 * config.hidden_size
-                          + config.decoder_num_hidden_layers * (num_patches + 1) ** 2 * config.decoder_hidden_size)
-        return 6.0 * (encoder * kept + decoder * (num_patches + 1)) + attention
+    def validation_metrics(self, model: nn.Module, device: torch.device) -> None:
+        return None  # the validation loss (eval_batches) is pretraining's metric
 
     def save_extras(self, folder: Path, model: nn.Module, history: dict[str, list]) -> None:
         """Renderer folder (config + font) and two pictures: reconstruction.png and loss_curve.png."""
@@ -197,7 +139,7 @@ class PretrainingTask:
         was_training = model.training
         model.eval()
         with torch.no_grad(), torch.random.fork_rng(devices=[]):
-            inputs = to_model_inputs(batch, device)
+            inputs = self.model_inputs(batch, device)
             output = model(**inputs)
         model.train(was_training)
         return viz.reconstruction_figure(inputs["pixel_values"][0].cpu(), output.mask[0].cpu(),
@@ -210,21 +152,17 @@ def zero_prediction_loss(
 ) -> float:
     """Loss of predicting 0 for every masked patch (norm-pix targets): the baseline a model must beat.
 
-    Per patch the target is (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3 values, so its MSE
-    against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank ones. Averaged like the
-    model's loss (over masked, attended patches of a batch), then over batches weighted by their size, as the
-    trainer's validation loss. ``masks`` [b, L] per batch (the model's output ``mask``, which also holds the
-    patches that fill the mask quota) replace the batches' ``patch_mask``.
+    Per patch the target is `norm_pix_target`, (t - mean) / sqrt(var_unbiased + 1e-6) over its 16*16*3
+    values, so its MSE against 0 is var_biased / (var_unbiased + 1e-6): ~1 for inked patches, 0 for blank
+    ones. Averaged like the model's loss (over masked, attended patches of a batch), then over batches
+    weighted by their size, as the trainer's validation loss. ``masks`` [b, L] per batch (the model's output
+    ``mask``, which also holds the patches that fill the mask quota) replace the batches' ``patch_mask``.
     """
     total, weight = 0.0, 0
     for index, batch in enumerate(batches):
-        images = batch["pixel_values"].double() / 255.0
-        if images.ndim == 3:  # grey strips become three equal channels, as the model input
-            images = images.unsqueeze(-1).expand(-1, -1, -1, 3)
-        b, h, w, c = images.shape
-        patches = images.reshape(b, h, w // h, h, c).permute(0, 2, 1, 3, 4).reshape(b, w // h, -1)
-        variance = patches.var(dim=-1, unbiased=True)
-        per_patch = variance * (patches.shape[-1] - 1) / patches.shape[-1] / (variance + NORM_PIX_EPS)
+        patches = patchify(to_model_inputs(batch["pixel_values"], dtype=torch.float64))
+        per_patch = norm_pix_target(patches).pow(2).mean(dim=-1)
+        b = len(patches)
         mask = batch["patch_mask"] if masks is None else masks[index].cpu()
         counted = mask.double() * batch["attention_mask"].double()
         if counted.sum() > 0:
