@@ -2,7 +2,7 @@
 
 A float32 3-channel copy is 12x the bytes of the grey uint8 image, so the conversion happens last, on the
 device (`to_model_inputs`). This module is the only place that stacks renders (`collate`), builds attention
-masks (`attention_masks`) and turns uint8 images into model inputs (`to_model_inputs`).
+masks (`attention_masks`, defined beside `Encoding`) and turns uint8 images into model inputs (`to_model_inputs`).
 
     batch = render_batch(renderer, ["a sentence", ("text a", "text b"), ["some", "words"]])
     pixel_values = to_model_inputs(batch, device="cuda")          # float32 [B, 3, 16, W] in [0, 1]
@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pixel.render.encoding import Encoding, attention_masks
+
 if TYPE_CHECKING:
     import torch
 
     from pixel.render.base import TextRenderer
-    from pixel.render.encoding import Encoding
 
 
 @dataclass
@@ -42,12 +43,6 @@ class RenderedBatch:
 
     def __len__(self) -> int:
         return len(self.pixel_values)
-
-
-def attention_masks(num_text_patches: Sequence[int] | np.ndarray, num_patches: int) -> np.ndarray:
-    """float32 [B, num_patches]: row b has ones on its first min(num_text_patches[b] + 1, num_patches) patches."""
-    counts = np.minimum(np.asarray(num_text_patches, dtype=np.int64) + 1, num_patches)
-    return (np.arange(num_patches)[None, :] < counts[:, None]).astype(np.float32)
 
 
 def collate(examples: Sequence[Encoding | Mapping[str, Any]]) -> dict[str, Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from pixel.render.batch import attention_masks
 
 
 @dataclass
@@ -46,3 +45,9 @@ class Encoding:
     def attention_mask(self) -> np.ndarray:
         """float32 [num_patches]: ones on the first min(num_text_patches + 1, num_patches) patches."""
         return attention_masks([self.num_text_patches], self.num_patches)[0]
+
+
+def attention_masks(num_text_patches: Sequence[int] | np.ndarray, num_patches: int) -> np.ndarray:
+    """float32 [B, num_patches]: row b has ones on its first min(num_text_patches[b] + 1, num_patches) patches."""
+    counts = np.minimum(np.asarray(num_text_patches, dtype=np.int64) + 1, num_patches)
+    return (np.arange(num_patches)[None, :] < counts[:, None]).astype(np.float32)
