@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pixel.render import fonts
+from pixel.render import fonts, structured
 from pixel.render.base import TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
 
@@ -218,6 +218,11 @@ class PangoCairoTextRenderer(TextRenderer):
             (``fallback_fonts_dir`` or :data:`pixel.render.fonts.DEFAULT_FALLBACK_FONTS`), so a render is the
             same on every machine with those files. True: like the original, ``font_file`` is added to the
             process-wide fontconfig configuration and any installed font may fill in missing characters.
+        rendering: "continuous" (default: the original PIXEL rendering), "bigrams" (PIXEL-M4: two characters
+            per patch, each pair at a patch start), "words" (each word starts a patch) or "mono" (a monospaced
+            font, two characters per patch; default font Noto Sans Mono). See :mod:`pixel.render.structured`.
+        bigram_unit: what "bigrams" pairs: "codepoint" (default, PIXEL-M4) or "grapheme" (extended grapheme
+            clusters stay whole).
 
     Differences from the original (documented fixes): every line break ("\\n", "\\r", ...) becomes a space
     (the original replaced only "\\n"); with ``text_a_max_length`` the separator follows the *truncated*
@@ -226,7 +231,7 @@ class PangoCairoTextRenderer(TextRenderer):
     listed in ``Encoding.unrenderable_chars``.
     """
 
-    _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache")
+    _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache", "_structured_impl")
 
     def __init__(
         self,
@@ -241,9 +246,12 @@ class PangoCairoTextRenderer(TextRenderer):
         rgb: bool = False,
         fallback_fonts_dir: str | os.PathLike[str] | None = None,
         use_system_fonts: bool = False,
+        rendering: str = "continuous",
+        bigram_unit: str = "codepoint",
     ) -> None:
+        rendering = structured.check_rendering(rendering)
         super().__init__(
-            font_file=font_file,
+            font_file=structured.default_font(rendering) if font_file is None else font_file,
             font_size=font_size,
             dpi=dpi,
             pixels_per_patch=pixels_per_patch,
@@ -255,12 +263,20 @@ class PangoCairoTextRenderer(TextRenderer):
             fallback_fonts_dir=fallback_fonts_dir,
         )
         self.use_system_fonts = bool(use_system_fonts)
+        self.rendering = rendering
+        self.bigram_unit = structured.check_bigram_unit(bigram_unit)
+        self._structured_impl: structured.StructuredRendering | None = None
         fonts.family_name(self.font_file)  # fail now, naming the file, if it is not a font
         self._native_handles: _Native | None = None
         self._word_cache: dict[str, tuple[int, int, np.ndarray, tuple[str, ...]]] | None = None
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "use_system_fonts": self.use_system_fonts}
+        return {
+            **super().config(),
+            "use_system_fonts": self.use_system_fonts,
+            "rendering": self.rendering,
+            "bigram_unit": self.bigram_unit,
+        }
 
     def _native_key(self) -> tuple[Any, ...]:
         """What the native handles depend on: the process and every setting that shapes the surface or fonts
@@ -350,6 +366,8 @@ class PangoCairoTextRenderer(TextRenderer):
     def render_text(self, text: str, rtl: bool = False) -> Encoding:
         """One text at x = 2, black end patch after it. ``rtl`` is accepted and ignored, as in the original
         (Pango's bidi algorithm orders RTL runs by itself)."""
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_text(text, rtl)
         native = self._native
         unknown: list[str] = []
         _layout, width, _drawn, _drawn_width = self._draw_sentence(text, 2, unknown)
@@ -369,6 +387,8 @@ class PangoCairoTextRenderer(TextRenderer):
         drawn at a patch boundary is an integer shift of the same word drawn anywhere else, so the image is
         the same as drawing every word with Pango (golden-tested). Where inks overlap we composite like cairo.
         """
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_words(words, rtl)
         if rtl:
             raise ValueError(
                 "rtl=True is not supported for word lists (the original ignored it); leave it False"
@@ -478,6 +498,10 @@ class PangoCairoTextRenderer(TextRenderer):
         """text_a, black separator, text_b, black end patch. Right-to-left geometry when ``rtl`` or when both
         texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original;
         ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_pair(
+                text_a, text_b, return_offset_mapping, return_overflowing_patches, stride, text_a_max_length, rtl
+            )
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
         ppp = self.pixels_per_patch
         W = self.max_pixels_len

@@ -1,0 +1,148 @@
+"""Cached ink of structured renderings: stamps pasted at integer x instead of laying text out again.
+
+A *piece* is one Pango layout (a character, a grapheme cluster or a word) drawn alone by
+``PangoCairoTextRenderer._cache_word``; a *stamp* is a sequence of pieces at fixed x offsets (a bigram, a word
+made of bigrams or of monospaced cells) with their composited ink. Glyph positions are whole pixels, so the
+ink of a layout drawn at integer x is the same bitmap shifted: pasting cached stamps gives the image that
+drawing every piece with Pango gives (golden- and self-tested). Ink is kept inverted (uint8, 255 = blank).
+
+Compositing is cairo's: a piece drawn over earlier ink is combined with the OVER operator
+(``pangocairo._over_inverted``). A stamp whose ink starts right of all earlier ink is copied (OVER onto blank
+is a copy); one that overlaps earlier ink is replayed piece by piece, in drawing order, so that the result is
+bit-exact even where three inks meet.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pixel.render import pangocairo  # (imported while pangocairo imports structured: use at call time)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One layout of a stamp: ``text`` drawn with its origin at ``dx``; its ink [ppp, n] starts ``shift`` px
+    from that origin."""
+
+    dx: int
+    text: str
+    shift: int
+    ink: np.ndarray
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Pieces drawn in order; ``ink`` [ppp, n] is their composite, starting ``shift`` px from the origin.
+
+    width: the advance in px (what the rendering's geometry uses); missing: characters drawn as boxes.
+    """
+
+    width: int
+    shift: int
+    ink: np.ndarray
+    pieces: tuple[Piece, ...]
+    missing: tuple[str, ...]
+
+
+class LRU:
+    """A bounded mapping that forgets the least recently used entry."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: Any, value: Any) -> Any:
+        self.entries[key] = value
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return value
+
+
+def glyph(renderer: Any, native: Any, text: str) -> Stamp:
+    """``text`` laid out alone by one Pango layout, from the renderer's per-word bitmap cache."""
+    width, shift, ink, missing = renderer._word_cache.get(text) or renderer._cache_word(native, text)
+    return Stamp(width, shift, ink, (Piece(0, text, shift, ink),), missing)
+
+
+def combine(placed: list[tuple[int, Stamp]], width: int, height: int) -> Stamp:
+    """One stamp of advance ``width`` from stamps drawn in order with their origins at the given x."""
+    pieces = tuple(Piece(x + p.dx, p.text, p.shift, p.ink) for x, item in placed for p in item.pieces)
+    missing = tuple(char for _x, item in placed for char in item.missing)
+    inked = [(x, item) for x, item in placed if item.ink.shape[1]]
+    if not inked:
+        return Stamp(width, 0, np.zeros((height, 0), dtype=np.uint8), pieces, missing)
+    left = min(x + item.shift for x, item in inked)
+    right = max(x + item.shift + item.ink.shape[1] for x, item in inked)
+    canvas = np.full((height, right - left), 255, dtype=np.uint8)
+    ink_end = 0
+    for x, item in inked:
+        ink_end = paste(canvas, x - left, item, ink_end)
+    return Stamp(width, left, canvas, pieces, missing)
+
+
+def composite(canvas: np.ndarray, start: int, ink: np.ndarray, ink_end: int) -> int:
+    """Draw ``ink`` with its first column at canvas column ``start`` (clipped to the canvas): a copy where the
+    canvas is blank (right of ``ink_end``), OVER elsewhere. Returns the new ink end."""
+    stop = start + ink.shape[1]
+    lo = max(start, 0)
+    hi = min(stop, canvas.shape[1])
+    if lo < hi:
+        src = ink if lo == start and hi == stop else ink[:, lo - start : hi - start]
+        if lo >= ink_end:
+            canvas[:, lo:hi] = src
+        else:
+            canvas[:, lo:hi] = pangocairo._over_inverted(src, canvas[:, lo:hi])
+    return max(ink_end, stop)
+
+
+def paste(canvas: np.ndarray, x: int, item: Stamp, ink_end: int) -> int:
+    """Draw a stamp with its origin at canvas column ``x``, bit-exact with drawing its pieces in order."""
+    start = x + item.shift
+    if start >= ink_end or len(item.pieces) <= 1:
+        return composite(canvas, start, item.ink, ink_end)
+    for p in item.pieces:
+        if p.ink.shape[1]:
+            ink_end = composite(canvas, x + p.dx + p.shift, p.ink, ink_end)
+    return ink_end
+
+
+class Canvas:
+    """One strip being drawn: cached stamps pasted into a grey image, or (RGB) every piece drawn with Pango
+    onto the renderer's surface, as the reference renderers do."""
+
+    def __init__(self, renderer: Any, native: Any) -> None:
+        self.native = native
+        self.rgb = renderer.rgb
+        self.pixels = (
+            None if self.rgb else np.full((renderer.pixels_per_patch, renderer.max_pixels_len), 255, np.uint8)
+        )
+        self.ink_end = 0
+        self.missing: list[str] = []
+
+    def place(self, x: int, item: Stamp) -> None:
+        self.missing.extend(item.missing)
+        if self.pixels is not None:
+            self.ink_end = paste(self.pixels, x, item, self.ink_end)
+            return
+        native = self.native
+        for p in item.pieces:
+            native.set_text(native.probe, p.text)
+            _width, height = native.pixel_size(native.probe)
+            native.show(native.probe, x + p.dx, height)
+
+    def image(self) -> np.ndarray:
+        """uint8 [ppp, W] grey or [ppp, W, 3] RGB (255 = background); the surface is blank again after."""
+        return self.native.take_image() if self.pixels is None else self.pixels
+
+    def unrenderable(self) -> list[str]:
+        return list(dict.fromkeys(self.missing))
