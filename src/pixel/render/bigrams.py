@@ -17,7 +17,8 @@ text and may overwrite the last text patch (``min(end, L - 1)``).
 
 Speed: identical pairs give identical patches wherever they occur, so pair ink is cached (an LRU keyed by the
 pair; the cache belongs to the renderer's native handles, i.e. to its font settings) and words are cached as
-sequences of pairs. The reference lays out every character twice per render.
+sequences of pairs (a dict per direction, emptied when full). The reference lays out every character twice
+per render.
 
 Fixes: an empty or whitespace-only text gives an empty strip (the end patch at patch 0, num_text_patches 0)
 instead of IndexError, in every input kind and either side of a pair; PIXEL-M4's special case that replaced a
@@ -25,8 +26,6 @@ lone word starting with ``http://www.google.com/search`` by that URL (a UD treeb
 """
 
 from __future__ import annotations
-
-import math
 
 from pixel.render.stamps import LRU, Canvas, Stamp, combine, glyph
 from pixel.render.structured import Row, StructuredRendering, Word
@@ -47,7 +46,10 @@ class BigramRendering(StructuredRendering):
 
     def reset(self) -> None:
         self._pairs = LRU(BIGRAM_CACHE_SIZE)
-        self._words = LRU(WORD_CACHE_SIZE)
+        self._words: dict[bool, dict[str, tuple[Stamp, int, tuple[tuple[int, int, int, int], ...]]]] = {
+            False: {},
+            True: {},
+        }
 
     def units(self, word: str) -> list[str]:
         return grapheme_clusters(word) if self.renderer.bigram_unit == "grapheme" else list(word)
@@ -65,10 +67,11 @@ class BigramRendering(StructuredRendering):
         width = sum(item.width for _x, item in placed)
         return self._pairs.put(units, combine(placed, width, self.renderer.pixels_per_patch))
 
-    def word(self, text: str, rtl: bool) -> tuple[Stamp, tuple[tuple[int, int, int, int], ...]]:
-        """(ink of the word from its first patch, (patch, patches, char low, char high) of each pair)."""
-        key = (text, rtl)
-        cached = self._words.get(key)
+    def word(self, text: str, rtl: bool) -> tuple[Stamp, int, tuple[tuple[int, int, int, int], ...]]:
+        """(ink of the word from its first patch, its patches, (patch, patches, char low, char high) of each
+        pair), cached per direction (words follow Zipf's law: most are cache hits)."""
+        cache = self._words[rtl]
+        cached = cache.get(text)
         if cached is not None:
             return cached
         ppp = self.renderer.pixels_per_patch
@@ -82,23 +85,27 @@ class BigramRendering(StructuredRendering):
         placed, spans, patch = [], [], 0
         for indices in pairs:
             item = self.pair(tuple(units[i] for i in indices))
-            count = math.ceil(item.width / ppp)
+            count = -(-item.width // ppp)
             placed.append((patch * ppp, item))
             if count:
                 spans.append((patch, count, starts[min(indices)], starts[max(indices) + 1]))
             patch += count
-        return self._words.put(key, (combine(placed, patch * ppp, ppp), tuple(spans)))
+        if len(cache) >= WORD_CACHE_SIZE:
+            cache.clear()
+        entry = cache[text] = (combine(placed, patch * ppp, ppp), patch, tuple(spans))
+        return entry
 
     def row(
         self, canvas: Canvas, words: list[Word], start: int, max_length: int, rtl: bool, aligned: bool
     ) -> Row:
         ppp = self.renderer.pixels_per_patch
         last_patch = self.renderer.max_seq_length - 1
-        drawn = [self.word(w.text, rtl) for w in words]
+        cache = self._words[rtl]
+        drawn = [cache.get(w.text) or self.word(w.text, rtl) for w in words]
         starts, patch = [], start
-        for item, _spans in drawn:
+        for _item, patches, _spans in drawn:
             starts.append(patch)
-            patch += item.width // ppp
+            patch += patches
         full_end = patch
         last = len(words) - 1
         if full_end > max_length:
@@ -112,12 +119,11 @@ class BigramRendering(StructuredRendering):
         spans = []
         patch = start
         for index in range(min(last + 1, len(words))):
-            item, word_spans = drawn[index]
+            item, patches, word_spans = drawn[index]
             canvas.place(patch * ppp, item)
             if words[index].start is not None:
-                offset = words[index].start
-                spans.extend((patch + p, n, offset + lo, offset + hi) for p, n, lo, hi in word_spans)
-            patch += item.width // ppp
+                spans.append((patch, words[index].start, word_spans))
+            patch += patches
             if index < last and patch == last_patch:
                 break
         return Row(patch, starts[: last + 1] + [patch], starts, full_end, last, spans)

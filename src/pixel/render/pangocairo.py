@@ -500,7 +500,13 @@ class PangoCairoTextRenderer(TextRenderer):
         ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
         if self.rendering != "continuous":
             return structured.implementation(self).render_pair(
-                text_a, text_b, return_offset_mapping, return_overflowing_patches, stride, text_a_max_length, rtl
+                text_a,
+                text_b,
+                return_offset_mapping,
+                return_overflowing_patches,
+                stride,
+                text_a_max_length,
+                rtl,
             )
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
         ppp = self.pixels_per_patch

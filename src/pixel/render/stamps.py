@@ -1,14 +1,14 @@
 """Cached ink of structured renderings: stamps pasted at integer x instead of laying text out again.
 
-A *piece* is one Pango layout (a character, a grapheme cluster or a word) drawn alone by
-``PangoCairoTextRenderer._cache_word``; a *stamp* is a sequence of pieces at fixed x offsets (a bigram, a word
+A *glyph* is one Pango layout (a character, a grapheme cluster or a word) drawn alone by
+``PangoCairoTextRenderer._cache_word``; a *stamp* is a sequence of stamps at fixed x offsets (a bigram, a word
 made of bigrams or of monospaced cells) with their composited ink. Glyph positions are whole pixels, so the
 ink of a layout drawn at integer x is the same bitmap shifted: pasting cached stamps gives the image that
-drawing every piece with Pango gives (golden- and self-tested). Ink is kept inverted (uint8, 255 = blank).
+drawing every layout with Pango gives (golden- and self-tested). Ink is kept inverted (uint8, 255 = blank).
 
-Compositing is cairo's: a piece drawn over earlier ink is combined with the OVER operator
+Compositing is cairo's: a layout drawn over earlier ink is combined with the OVER operator
 (``pangocairo._over_inverted``). A stamp whose ink starts right of all earlier ink is copied (OVER onto blank
-is a copy); one that overlaps earlier ink is replayed piece by piece, in drawing order, so that the result is
+is a copy); one that overlaps earlier ink is replayed part by part, in drawing order, so that the result is
 bit-exact even where three inks meet.
 """
 
@@ -24,28 +24,19 @@ from pixel.render import pangocairo  # (imported while pangocairo imports struct
 
 
 @dataclass(frozen=True)
-class Piece:
-    """One layout of a stamp: ``text`` drawn with its origin at ``dx``; its ink [ppp, n] starts ``shift`` px
-    from that origin."""
-
-    dx: int
-    text: str
-    shift: int
-    ink: np.ndarray
-
-
-@dataclass(frozen=True)
 class Stamp:
-    """Pieces drawn in order; ``ink`` [ppp, n] is their composite, starting ``shift`` px from the origin.
+    """Ink [ppp, n] (inverted) starting ``shift`` px from the stamp's origin, and how it was drawn.
 
-    width: the advance in px (what the rendering's geometry uses); missing: characters drawn as boxes.
+    width: the advance in px (what the rendering's geometry uses); text: the layout's text of a glyph;
+    parts: (x, stamp) drawn in this order to make a combined stamp; missing: characters drawn as boxes.
     """
 
     width: int
     shift: int
     ink: np.ndarray
-    pieces: tuple[Piece, ...]
-    missing: tuple[str, ...]
+    text: str = ""
+    parts: tuple[tuple[int, Stamp], ...] = ()
+    missing: tuple[str, ...] = ()
 
 
 class LRU:
@@ -71,23 +62,22 @@ class LRU:
 def glyph(renderer: Any, native: Any, text: str) -> Stamp:
     """``text`` laid out alone by one Pango layout, from the renderer's per-word bitmap cache."""
     width, shift, ink, missing = renderer._word_cache.get(text) or renderer._cache_word(native, text)
-    return Stamp(width, shift, ink, (Piece(0, text, shift, ink),), missing)
+    return Stamp(width, shift, ink, text=text, missing=missing)
 
 
-def combine(placed: list[tuple[int, Stamp]], width: int, height: int) -> Stamp:
+def combine(parts: list[tuple[int, Stamp]], width: int, height: int) -> Stamp:
     """One stamp of advance ``width`` from stamps drawn in order with their origins at the given x."""
-    pieces = tuple(Piece(x + p.dx, p.text, p.shift, p.ink) for x, item in placed for p in item.pieces)
-    missing = tuple(char for _x, item in placed for char in item.missing)
-    inked = [(x, item) for x, item in placed if item.ink.shape[1]]
+    missing = tuple(char for _x, part in parts for char in part.missing)
+    inked = [(x, part) for x, part in parts if part.ink.shape[1]]
     if not inked:
-        return Stamp(width, 0, np.zeros((height, 0), dtype=np.uint8), pieces, missing)
-    left = min(x + item.shift for x, item in inked)
-    right = max(x + item.shift + item.ink.shape[1] for x, item in inked)
+        return Stamp(width, 0, np.zeros((height, 0), dtype=np.uint8), parts=tuple(parts), missing=missing)
+    left = min(x + part.shift for x, part in inked)
+    right = max(x + part.shift + part.ink.shape[1] for x, part in inked)
     canvas = np.full((height, right - left), 255, dtype=np.uint8)
     ink_end = 0
-    for x, item in inked:
-        ink_end = paste(canvas, x - left, item, ink_end)
-    return Stamp(width, left, canvas, pieces, missing)
+    for x, part in inked:
+        ink_end = paste(canvas, x - left, part, ink_end)
+    return Stamp(width, left, canvas, parts=tuple(parts), missing=missing)
 
 
 def composite(canvas: np.ndarray, start: int, ink: np.ndarray, ink_end: int) -> int:
@@ -106,18 +96,28 @@ def composite(canvas: np.ndarray, start: int, ink: np.ndarray, ink_end: int) -> 
 
 
 def paste(canvas: np.ndarray, x: int, item: Stamp, ink_end: int) -> int:
-    """Draw a stamp with its origin at canvas column ``x``, bit-exact with drawing its pieces in order."""
+    """Draw a stamp with its origin at canvas column ``x``, bit-exact with drawing its glyphs in order."""
     start = x + item.shift
-    if start >= ink_end or len(item.pieces) <= 1:
+    if start >= ink_end or not item.parts:
         return composite(canvas, start, item.ink, ink_end)
-    for p in item.pieces:
-        if p.ink.shape[1]:
-            ink_end = composite(canvas, x + p.dx + p.shift, p.ink, ink_end)
+    for dx, part in item.parts:
+        if part.ink.shape[1]:
+            ink_end = paste(canvas, x + dx, part, ink_end)
     return ink_end
 
 
+def draw(native: Any, x: int, item: Stamp) -> None:
+    """Draw a stamp's glyphs with Pango onto the native surface (its origin at x)."""
+    if not item.parts:
+        native.set_text(native.probe, item.text)
+        _width, height = native.pixel_size(native.probe)
+        native.show(native.probe, x, height)
+    for dx, part in item.parts:
+        draw(native, x + dx, part)
+
+
 class Canvas:
-    """One strip being drawn: cached stamps pasted into a grey image, or (RGB) every piece drawn with Pango
+    """One strip being drawn: cached stamps pasted into a grey image, or (RGB) every glyph drawn with Pango
     onto the renderer's surface, as the reference renderers do."""
 
     def __init__(self, renderer: Any, native: Any) -> None:
@@ -130,15 +130,12 @@ class Canvas:
         self.missing: list[str] = []
 
     def place(self, x: int, item: Stamp) -> None:
-        self.missing.extend(item.missing)
+        if item.missing:
+            self.missing.extend(item.missing)
         if self.pixels is not None:
             self.ink_end = paste(self.pixels, x, item, self.ink_end)
             return
-        native = self.native
-        for p in item.pieces:
-            native.set_text(native.probe, p.text)
-            _width, height = native.pixel_size(native.probe)
-            native.show(native.probe, x + p.dx, height)
+        draw(self.native, x, item)
 
     def image(self) -> np.ndarray:
         """uint8 [ppp, W] grey or [ppp, W, 3] RGB (255 = background); the surface is blank again after."""

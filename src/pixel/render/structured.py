@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 RENDERINGS: dict[str, str | None] = {
     "continuous": None,
     "bigrams": "pixel.render.bigrams:BigramRendering",
+    "words": "pixel.render.words:WordRendering",
+    "mono": "pixel.render.mono:MonoRendering",
 }
 BIGRAM_UNITS = ("codepoint", "grapheme")
 MONO_FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSansMono-Regular.ttf"
@@ -132,14 +134,12 @@ class Word:
     start: int | None = None
 
 
+_NOT_SPACE = re.compile(r"\S+")  # \s is exactly str.isspace, so these are the words of text.split()
+
+
 def split_words(text: str) -> list[Word]:
     """``text.split()`` (as PIXEL-M4) with each word's character offset in ``text``."""
-    words, position = [], 0
-    for piece in text.split():
-        position = text.index(piece, position)
-        words.append(Word(piece, position))
-        position += len(piece)
-    return words
+    return [Word(m.group(), m.start()) for m in _NOT_SPACE.finditer(text)]
 
 
 @dataclass
@@ -148,8 +148,9 @@ class Row:
 
     end: first patch after the drawn words (may lie past the strip); word_starts: what ``Encoding.word_starts``
     reports for a text or word list; starts / full_end: start patch of every word and end patch when nothing
-    is truncated (overflow windows); last: index of the last word kept; spans: (first patch, patches, char
-    low, char high) of what was drawn, for offset mappings.
+    is truncated (overflow windows); last: index of the last word kept; spans: per drawn word (its position,
+    its character offset, ((position, length, char low, char high), ...) relative to both), for offset
+    mappings; positions and lengths count in units of ``1 / unit`` patch (MONO: cells).
     """
 
     end: int
@@ -157,7 +158,8 @@ class Row:
     starts: list[int]
     full_end: int
     last: int
-    spans: list[tuple[int, int, int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int, tuple[tuple[int, int, int, int], ...]]] = field(default_factory=list)
+    unit: int = 1
 
 
 class StructuredRendering:
@@ -315,10 +317,14 @@ class StructuredRendering:
         mapping: list[tuple[int, int]] = [(0, 0)] * self.renderer.max_seq_length
         for row, first, stop in ((row_a, 0, sep), (row_b, b_start, eos)):
             covered: dict[int, tuple[int, int]] = {}
-            for patch, count, low, high in row.spans:
-                for p in range(max(patch, first), min(patch + count, stop)):
-                    old = covered.get(p)
-                    covered[p] = (low, high) if old is None else (min(old[0], low), max(old[1], high))
+            unit = row.unit
+            for base, offset, spans in row.spans:
+                for position, count, low, high in spans:
+                    low, high = low + offset, high + offset
+                    patch, patch_end = (base + position) // unit, -(-(base + position + count) // unit)
+                    for p in range(max(patch, first), min(patch_end, stop)):
+                        old = covered.get(p)
+                        covered[p] = (low, high) if old is None else (min(old[0], low), max(old[1], high))
             for p in range(first, stop):
                 low_high = covered.get(p)
                 if low_high is None:
