@@ -346,10 +346,13 @@ class TextRenderer:
         ``overrides`` replace settings of the folder (e.g. ``max_seq_length=256``, ``rgb=True``).
         Called on ``TextRenderer`` itself, the class is chosen from the folder's ``text_renderer_type``.
         """
+        from pixel.render.structured import folder_rendering  # (lazy: importing base stays light)
+
         config, font_path = read_renderer_folder(name_or_path, revision)
         target = cls
         if cls is TextRenderer:
             target = renderer_class(backend_of(config.get("text_renderer_type")))
+        config = folder_rendering(config, name_or_path, target, overrides)
         return target._from_config(config, font_path, overrides)
 
     @classmethod
@@ -477,6 +480,11 @@ def load_renderer(
     ``backend``: "pangocairo" or "pygame" to force one; None (default) follows the config, PangoCairo when
     the config names no PyGame renderer.
     """
+    from pixel.render.structured import folder_rendering  # (lazy: importing base stays light)
+
     config, font_path = read_renderer_folder(name_or_path, revision)
     chosen = backend if backend is not None else backend_of(config.get("text_renderer_type"))
-    return renderer_class(chosen)._from_config(config, font_path, overrides)
+    target = renderer_class(chosen)
+    return target._from_config(
+        folder_rendering(config, name_or_path, target, overrides), font_path, overrides
+    )

@@ -89,15 +89,18 @@ def implementation(renderer: PangoCairoTextRenderer) -> StructuredRendering:
 
 
 def folder_rendering(
-    config: dict[str, Any], name_or_path: str | os.PathLike[str], target: type
+    config: dict[str, Any], name_or_path: str | os.PathLike[str], target: type, overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """The config of a renderer folder with its ``rendering`` filled in, for building ``target``.
 
-    Order: the config's own ``rendering`` (ours), a renderer type name that names one (e.g.
-    ``PangoCairoBigramsRenderer``), a known Hub repo name in ``name_or_path`` (``Team-PIXEL/pixel-m4`` and
+    Order: a ``rendering`` in the caller's ``overrides`` (the config is then left as it is), the config's own
+    ``rendering`` (ours), a renderer type name that names one (e.g. ``PangoCairoBigramsRenderer``, the class
+    of Lotz et al.'s code; PIXEL-M4 writes ``PangoCairoTextRenderer`` like the original), a known Hub repo name in ``name_or_path`` (``Team-PIXEL/pixel-m4`` and
     ``Team-PIXEL/pixel-*-{bigrams,words,mono,continuous}``); else continuous. A recognised, unrecorded
     rendering is logged. A class without renderings (PyGame) refuses a folder of a structured one.
     """
+    if "rendering" in overrides:
+        return config
     config = dict(config)
     rendering, reason = config.get("rendering"), "its config"
     if rendering is None:
