@@ -88,4 +88,5 @@ class MonoRendering(StructuredRendering):
                 spans.append((positions[i], words[i].start, word_spans))
         end = ends[kept - 1] if kept else start
         full_end = ends[-1] if ends else start
-        return Row(end, starts[:kept] + [end], starts, full_end, kept - 1, spans, unit=per)
+        word_starts = starts[:kept] + [min(end, r.max_seq_length - 1)]
+        return Row(end, word_starts, starts, full_end, kept - 1, spans, unit=per)
