@@ -27,6 +27,8 @@ lone word starting with ``http://www.google.com/search`` by that URL (a UD treeb
 
 from __future__ import annotations
 
+import itertools
+
 from pixel.render.stamps import LRU, Canvas, Stamp, combine, glyph
 from pixel.render.structured import Row, StructuredRendering, Word
 
@@ -51,11 +53,8 @@ class BigramRendering(StructuredRendering):
             True: {},
         }
 
-    def units(self, word: str) -> list[str]:
-        return grapheme_clusters(word) if self.renderer.bigram_unit == "grapheme" else list(word)
-
-    def pair(self, units: tuple[str, ...]) -> Stamp:
-        """The ink of one pair drawn at a patch start (cached)."""
+    def pair(self, units: str | tuple[str, ...]) -> Stamp:
+        """The ink of one pair (a str of 1-2 code points or a tuple of 1-2 clusters) drawn at a patch start."""
         cached = self._pairs.get(units)
         if cached is not None:
             return cached
@@ -75,20 +74,23 @@ class BigramRendering(StructuredRendering):
         if cached is not None:
             return cached
         ppp = self.renderer.pixels_per_patch
-        units = self.units(text)
-        starts = [0]
-        for unit in units:
-            starts.append(starts[-1] + len(unit))
-        pairs = [list(range(i, min(i + 2, len(units)))) for i in range(0, len(units), 2)]
+        if self.renderer.bigram_unit == "grapheme":
+            units = grapheme_clusters(text)
+            bounds = list(itertools.accumulate(map(len, units), initial=0))
+            keys: list[str | tuple[str, ...]] = [tuple(units[i : i + 2]) for i in range(0, len(units), 2)]
+            ranges = [(bounds[i], bounds[min(i + 2, len(units))]) for i in range(0, len(units), 2)]
+        else:
+            keys = [text[i : i + 2] for i in range(0, len(text), 2)]
+            ranges = [(i, min(i + 2, len(text))) for i in range(0, len(text), 2)]
         if rtl:
-            pairs = [p[::-1] for p in pairs][::-1]
+            keys, ranges = [key[::-1] for key in keys][::-1], ranges[::-1]
         placed, spans, patch = [], [], 0
-        for indices in pairs:
-            item = self.pair(tuple(units[i] for i in indices))
+        for key, (low, high) in zip(keys, ranges, strict=True):
+            item = self.pair(key)
             count = -(-item.width // ppp)
             placed.append((patch * ppp, item))
             if count:
-                spans.append((patch, count, starts[min(indices)], starts[max(indices) + 1]))
+                spans.append((patch, count, low, high))
             patch += count
         if len(cache) >= WORD_CACHE_SIZE:
             cache.clear()

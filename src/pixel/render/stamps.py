@@ -76,7 +76,13 @@ def combine(parts: list[tuple[int, Stamp]], width: int, height: int) -> Stamp:
     canvas = np.full((height, right - left), 255, dtype=np.uint8)
     ink_end = 0
     for x, part in inked:
-        ink_end = paste(canvas, x - left, part, ink_end)
+        start = x + part.shift - left
+        stop = start + part.ink.shape[1]
+        if start >= ink_end:  # the common case, inlined: nothing drawn there yet
+            canvas[:, start:stop] = part.ink
+            ink_end = stop
+        else:
+            ink_end = paste(canvas, x - left, part, ink_end)
     return Stamp(width, left, canvas, parts=tuple(parts), missing=missing)
 
 
