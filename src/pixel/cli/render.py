@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continuous (default, the original PIXEL), bigrams (PIXEL-M4: two characters per patch), words (each "
         "word starts a patch) or mono (monospaced, two characters per patch); pangocairo only",
     )
+    parser.add_argument(
+        "--bigram-unit",
+        choices=("codepoint", "grapheme"),
+        default="codepoint",
+        help="what --rendering bigrams pairs: code points (default, PIXEL-M4) or whole grapheme clusters",
+    )
     parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
     parser.add_argument("--rgb", action="store_true", help="render in RGB instead of grey")
     parser.add_argument("--max-seq-length", type=int, default=529, help="patches per strip (default 529)")
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rendering != "continuous":
         if args.renderer != "pangocairo":
             raise ValueError(f"--rendering {args.rendering} needs --renderer pangocairo (pygame draws continuous text)")
-        settings["rendering"] = args.rendering
+        settings.update(rendering=args.rendering, bigram_unit=args.bigram_unit)
     renderer = renderer_class(args.renderer)(**settings)
     if args.words:
         words = text.split()

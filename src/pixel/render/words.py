@@ -16,14 +16,27 @@ Truncation, as the continuous word-list renderer: drawing stops after a word tha
 from __future__ import annotations
 
 from pixel.render.encoding import Encoding
-from pixel.render.stamps import Canvas, glyph
+from pixel.render.stamps import Canvas, Stamp, glyph
 from pixel.render.structured import Row, StructuredRendering, Word, kept_words
 
 LEFT_PAD = 2  # px before the first word, as the continuous renderer
+WORD_CACHE_SIZE = 50_000
 
 
 class WordRendering(StructuredRendering):
     """Each word starts a patch (see the module docstring)."""
+
+    def reset(self) -> None:
+        self._stamps: dict[str, Stamp] = {}
+
+    def stamp(self, piece: str) -> Stamp:
+        """The cached ink of "<word> " or "<word>" (the renderer's word bitmap, as a stamp)."""
+        item = self._stamps.get(piece)
+        if item is None:
+            if len(self._stamps) >= WORD_CACHE_SIZE:
+                self._stamps.clear()
+            item = self._stamps[piece] = glyph(self.renderer, self._native_seen, piece)
+        return item
 
     def render_words(self, words: list[str], rtl: bool = False) -> Encoding:
         if rtl:
@@ -37,9 +50,11 @@ class WordRendering(StructuredRendering):
     ) -> Row:
         r = self.renderer
         ppp = r.pixels_per_patch
-        native = self.native()
+        self.native()
         final = len(words) - 1
-        items = [glyph(r, native, w.text if i == final else w.text + " ") for i, w in enumerate(words)]
+        stamps = self._stamps
+        pieces = [w.text + " " for w in words[:-1]] + [w.text for w in words[-1:]]
+        items = [stamps.get(piece) or self.stamp(piece) for piece in pieces]
         x = start * ppp + LEFT_PAD
         xs, starts, ends = [], [], []
         for i, item in enumerate(items):
