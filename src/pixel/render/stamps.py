@@ -128,10 +128,8 @@ class Canvas:
 
     def __init__(self, renderer: Any, native: Any) -> None:
         self.native = native
-        self.rgb = renderer.rgb
-        self.pixels = (
-            None if self.rgb else np.full((renderer.pixels_per_patch, renderer.max_pixels_len), 255, np.uint8)
-        )
+        shape = (renderer.pixels_per_patch, renderer.max_pixels_len)
+        self.pixels = None if renderer.rgb else np.full(shape, 255, dtype=np.uint8)
         self.ink_end = 0
         self.missing: list[str] = []
 

@@ -226,16 +226,11 @@ class StructuredRendering:
         return self.renderer._finish(image, black)
 
     def render_pair(
-        self,
-        text_a: str,
-        text_b: str,
-        return_offset_mapping: bool = False,
-        return_overflowing_patches: bool = False,
-        stride: int = 0,
-        text_a_max_length: int | None = None,
-        rtl: bool = False,
+        self, text_a: str, text_b: str, offsets: bool, windows: bool, stride: int, a_max: int | None, rtl: bool
     ) -> Encoding:
         """text_a from patch 0, a black separator patch, text_b, a black end patch (PIXEL-M4's geometry).
+        Called by ``PangoCairoTextRenderer.render_pair`` with its arguments: return_offset_mapping,
+        return_overflowing_patches, stride, text_a_max_length, rtl.
 
         Right to left when ``rtl`` or when both texts vote right-to-left: both word lists reversed.
         ``offset_mapping``: per patch (char low, char high) of its text, (high, low) right to left, (0, 0)
@@ -250,23 +245,23 @@ class StructuredRendering:
         if rtl:
             words_a, words_b = words_a[::-1], words_b[::-1]
         canvas = Canvas(r, self.native())
-        row_a = self.row(canvas, words_a, 0, text_a_max_length or length, rtl, aligned=False)
+        row_a = self.row(canvas, words_a, 0, a_max or length, rtl, aligned=False)
         sep = min(row_a.end, length - 1)
         row_b = self.row(canvas, words_b, sep + 1, length, rtl, aligned=False)
         eos = min(row_b.end, length - 1)
         image = self._finish(canvas, [sep, eos])
-        offsets = self._offsets(row_a, sep, row_b, sep + 1, eos, rtl) if return_offset_mapping else None
+        mapping = self._offsets(row_a, sep, row_b, sep + 1, eos, rtl) if offsets else None
         encoding = Encoding(
             pixel_values=image,
             num_text_patches=eos,
             sep_patches=[sep, eos],
-            offset_mapping=offsets,
+            offset_mapping=mapping,
             sequence_ids=r._sequence_ids(sep, eos),
             unrenderable_chars=canvas.unrenderable(),
         )
-        if return_overflowing_patches:
+        if windows:
             encoding.overflowing_patches = self._windows(
-                image, row_a, sep, words_b, row_b, stride, rtl, offsets
+                image, row_a, sep, words_b, row_b, stride, rtl, mapping
             )
         return encoding
 
