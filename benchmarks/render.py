@@ -1,4 +1,5 @@
-"""Rendering speed per core: strips/s for sentence, pair and word-list modes, both renderers, and the batch path.
+"""Rendering speed per core: strips/s for sentence, pair and word-list modes, both renderers, the batch path and
+the four renderings (continuous, words, mono, bigrams) of the PangoCairo renderer.
 
 Rates are strips per CPU second of this single-threaded process (the wall-clock rate is printed too: on a
 shared machine it also counts time other processes took).
@@ -10,7 +11,14 @@ repeat uses a fresh renderer (cold caches, as a new DataLoader worker) and the m
 with the ratio to the original's figures measured on this machine class (PangoCairo renderer, 200-character
 sentences, one core): sentence 9.5k, pair 6.3k, word list 3.0k strips/s.
 
-    python benchmarks/render.py [--texts 3000] [--seconds 3] [--repeats 3]
+Renderings: the same sentences with ``rendering=NAME``, each with a fresh renderer ("cold": the first texts a
+new DataLoader worker sees, every cache empty) and with one that has rendered the texts once ("warm": the steady
+state of a worker), and a same-run row that renders bigrams the reference way (PIXEL-M4's steps: a new surface
+per text, every word measured and then drawn pair by pair with a new Pango layout per character, no cache).
+Target: cached bigrams >= 4x the reference way and >= 1x continuous.
+
+    python benchmarks/render.py [--texts 3000] [--seconds 3] [--repeats 3] [--renderers pangocairo,pygame]
+        [--renderings continuous,words,mono,bigrams] [--only-renderings]
 """
 
 from __future__ import annotations
@@ -177,12 +185,100 @@ class OriginalPangoCairoSteps:
         return image
 
 
+class ReferenceBigramSteps:
+    """PIXEL-M4's bigram renderer's steps for one sentence (``pangocairo_renderer_bigrams_iso_char.py``): the
+    right-to-left vote, a new A8 surface, a measuring pass and a drawing pass over every word's character pairs,
+    each character in a new layout (create_layout, font, text, pixel size; then move_to and show_layout), buffer
+    -> numpy -> invert, black end patch."""
+
+    def __init__(self) -> None:
+        import cairocffi
+        import pangocairocffi
+        import pangocffi
+
+        from pixel.render.pangocairo import PangoCairoTextRenderer
+
+        self.cairo, self.pangocairo = cairocffi, pangocairocffi
+        self.description = pangocffi.FontDescription()
+        self.description.family = "Noto Sans"
+        self.description.size = pangocffi.units_from_double(8 * 120 / 96)
+        self.is_rtl = PangoCairoTextRenderer().is_rtl
+
+    def _layout(self, context: object, char: str) -> tuple[object, int, int]:
+        layout = self.pangocairo.create_layout(context)
+        layout.font_description = self.description
+        layout.text = char
+        _ink, logical = layout.get_extents()
+        return layout, -(-logical.width // 1024), -(-logical.height // 1024)
+
+    def __call__(self, text: str) -> object:
+        import numpy as np
+
+        words = text.strip().split()
+        self.is_rtl(" ".join(words))
+        surface = self.cairo.ImageSurface(self.cairo.FORMAT_A8, 8464, 16)
+        context = self.cairo.Context(surface)
+        for draw in (False, True):
+            offset = 0
+            for word in words:
+                for i in range(0, len(word), 2):
+                    x = offset
+                    for char in word[i : i + 2]:
+                        layout, width, height = self._layout(context, char)
+                        if draw:
+                            context.move_to(x, 8 - height / 2 - 2)
+                            self.pangocairo.show_layout(context, layout)
+                        x += width
+                    offset = -(-x // 16) * 16
+        surface.flush()
+        image = np.invert(np.frombuffer(surface.get_data(), dtype=np.uint8).reshape(16, -1)[:, :8464])
+        end = min(offset, 8448)
+        image[:, end : end + 16] = 0
+        return image
+
+
+def renderings_section(texts: list[str], names: list[str], seconds: float, repeats: int) -> None:
+    """Strips/s of the PangoCairo renderings on the same sentences, cold and warm, and the reference bigrams."""
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    def fresh(name: str) -> Callable[[], object]:
+        return lambda: PangoCairoTextRenderer(rendering=name)
+
+    def warmed(name: str) -> Callable[[], object]:
+        def make() -> object:
+            renderer = PangoCairoTextRenderer(rendering=name)
+            for text in texts:
+                renderer(text)
+            return renderer
+
+        return make
+
+    def median_rate(make: Callable[[], object]) -> float:
+        return statistics.median(rate(make, texts, seconds, batched=False)[0] for _ in range(repeats))
+
+    print(f"{'rendering':<11} {'cold strips/s':>14} {'warm strips/s':>14}   (sentences, PangoCairo, one core)")
+    measured: dict[str, tuple[float, float]] = {}
+    for name in names:
+        measured[name] = (median_rate(fresh(name)), median_rate(warmed(name)))
+        print(f"{name:<11} {measured[name][0]:14.0f} {measured[name][1]:14.0f}")
+    reference = median_rate(ReferenceBigramSteps)
+    print(f"{'bigrams-ref':<11} {reference:14.0f} {'':>14}   (PIXEL-M4's steps: a layout per character, no cache)")
+    if "bigrams" in measured:
+        cold, warm = measured["bigrams"]
+        print(f"bigrams vs the reference way: cold {cold / reference:.1f}x, warm {warm / reference:.1f}x (target >= 4x)")
+        if "continuous" in measured:
+            base_cold, base_warm = measured["continuous"]
+            print(f"bigrams vs continuous: cold {cold / base_cold:.2f}x, warm {warm / base_warm:.2f}x (target >= 1x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2500, help="number of 30-word texts")
     parser.add_argument("--seconds", type=float, default=3.0, help="time limit of one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--renderers", default="pangocairo,pygame")
+    parser.add_argument("--renderings", default="continuous,words,mono,bigrams")
+    parser.add_argument("--only-renderings", action="store_true", help="measure only the renderings section")
     args = parser.parse_args()
 
     import torch
@@ -193,6 +289,10 @@ def main() -> None:
     texts = load_texts(args.texts)
     chars = statistics.mean(len(text) for text in texts)
     print(f"{len(texts)} texts of {WORDS_PER_TEXT} words, {chars:.0f} characters on average")
+    if args.only_renderings:
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+        renderings_section(texts, args.renderings.split(","), args.seconds, args.repeats)
+        return
     inputs = {
         "sentence": texts,
         "pair": [(texts[i], texts[i + 1]) for i in range(len(texts) - 1)],
@@ -235,6 +335,8 @@ def main() -> None:
               f"words {ORIGINAL['words'] / BARE_PANGO_REFERENCE:.2f}):")
         for mode, value in measured["pangocairo"].items():
             print(f"  {mode:<9} {value / bare:.2f}x bare")
+    if args.renderings:
+        renderings_section(texts, args.renderings.split(","), args.seconds, args.repeats)
     print(f"strips/s: per CPU second of this process (median of {args.repeats} repeats); batch = sentences "
           f"to a uint8 batch of {BATCH_SIZE}, compared with the original's sentence figure")
 

@@ -15,7 +15,7 @@ import torch
 from pixel.model.pixel import PIXELForPreTraining
 from pixel.pretrain.config import PretrainConfig
 from pixel.pretrain.task import PretrainingTask, zero_prediction_loss
-from pixel.render.base import load_renderer
+from pixel.render.folder import load_renderer
 from pixel.train.config import load_config
 
 

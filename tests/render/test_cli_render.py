@@ -55,6 +55,19 @@ def test_render_words_with_grid_and_rgb(tmp_path: Path, capsys) -> None:
     assert tuple(image[0, end + 10]) == (230, 40, 40)
 
 
+@pytest.mark.parametrize("rendering", ["bigrams", "words", "mono"])
+def test_render_structured_renderings(tmp_path: Path, capsys, rendering: str) -> None:
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    out = tmp_path / f"{rendering}.png"
+    assert main(["render", "My cat loves oatmeal.", "--rendering", rendering, "-o", str(out)]) == 0
+    expected = PangoCairoTextRenderer(rendering=rendering)("My cat loves oatmeal.")
+    n = expected.num_text_patches
+    assert np.array_equal(read_png(out), expected.pixel_values[:, : (n + 1) * 16])
+    printed = capsys.readouterr().out
+    assert f"num_text_patches: {n}" in printed and f"word_starts: {expected.word_starts}" in printed
+
+
 def test_render_pair_uses_two_separators(tmp_path: Path, capsys) -> None:
     out = tmp_path / "pair.png"
     assert main(["render", "Question?", "--pair", "Answer.", "--renderer", "pygame", "-o", str(out)]) == 0
@@ -74,6 +87,7 @@ def test_render_reports_unrenderable_characters(tmp_path: Path, capsys) -> None:
     [
         (["--font", "/no/such/font.ttf"], "/no/such/font.ttf"),
         (["--words", "--pair", "b"], "exclude each other"),
+        (["--rendering", "bigrams", "--renderer", "pygame"], "needs --renderer pangocairo"),
     ],
 )
 def test_render_errors_cleanly(tmp_path: Path, capsys, args: list[str], message: str) -> None:

@@ -41,6 +41,10 @@ def test_workers_render_like_the_parent(context: str) -> None:
         pytest.skip(f"start method {context!r} is not available on this platform")
     renderers = {
         "pangocairo": PangoCairoTextRenderer(max_seq_length=64),
+        **{
+            name: PangoCairoTextRenderer(max_seq_length=64, rendering=name)
+            for name in ("bigrams", "words", "mono")
+        },
         "pygame": PyGameTextRenderer(max_seq_length=64),
     }
     # Use the native handles in the parent first: forked children inherit them.

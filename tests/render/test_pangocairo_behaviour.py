@@ -123,7 +123,7 @@ def test_cached_word_rendering_matches_direct_drawing():
 def test_overlapping_ink_is_composited_like_cairo():
     # Word lists rarely overlap, but when two inks share pixels the pasted bitmaps must combine like cairo's
     # OVER. Draw two overlapping words with Pango on one surface and compose their cached bitmaps.
-    from pixel.render.pangocairo import _over_inverted
+    from pixel.render.stamps import over_inverted as _over_inverted
 
     r = PangoCairoTextRenderer(max_seq_length=8)
     native = r._native

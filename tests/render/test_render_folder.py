@@ -82,7 +82,7 @@ def test_a_new_family_is_one_class_plus_one_registry_line(tmp_path, monkeypatch)
 def test_backends_declare_only_their_own_settings(tmp_path):
     common = ["font_file", "font_size", "dpi", "pixels_per_patch", "max_seq_length", "rgb", "fallback_fonts_dir"]
     assert renderer_settings(TextRenderer) == common
-    assert sorted(renderer_settings(PangoCairoTextRenderer)) == sorted([*common, "use_system_fonts"])
+    assert sorted(renderer_settings(PangoCairoTextRenderer)) == sorted([*common, "use_system_fonts", "rendering", "bigram_unit"])
     assert sorted(renderer_settings(PyGameTextRenderer)) == sorted(
         [*common, "pad_size", "font_color", "background_color"]
     )

@@ -21,6 +21,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BACKEND,
         help="pangocairo (default; fine-tuning renders) or pygame (the renderer of pixel-base's pretraining data)",
     )
+    parser.add_argument(
+        "--rendering",
+        choices=("continuous", "bigrams", "words", "mono"),
+        default="continuous",
+        help="continuous (default, the original PIXEL), bigrams (PIXEL-M4: two characters per patch), words (each "
+        "word starts a patch) or mono (monospaced, two characters per patch); pangocairo only",
+    )
+    parser.add_argument(
+        "--bigram-unit",
+        choices=("codepoint", "grapheme"),
+        default="codepoint",
+        help="what --rendering bigrams pairs: code points (default, PIXEL-M4) or whole grapheme clusters",
+    )
     parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
     parser.add_argument("--rgb", action="store_true", help="render in RGB instead of grey")
     parser.add_argument("--max-seq-length", type=int, default=529, help="patches per strip (default 529)")
@@ -43,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if args.words and args.pair is not None:
         raise ValueError("--words and --pair exclude each other: choose one mode")
     text = read_text(args)
-    renderer = renderer_class(args.renderer)(font_file=args.font, rgb=args.rgb, max_seq_length=args.max_seq_length)
+    settings = {"font_file": args.font, "rgb": args.rgb, "max_seq_length": args.max_seq_length}
+    if args.rendering != "continuous":
+        if args.renderer != "pangocairo":
+            raise ValueError(f"--rendering {args.rendering} needs --renderer pangocairo (pygame draws continuous text)")
+        settings.update(rendering=args.rendering, bigram_unit=args.bigram_unit)
+    renderer = renderer_class(args.renderer)(**settings)
     if args.words:
         words = text.split()
         if not words:

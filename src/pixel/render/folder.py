@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel.io import copy_file, write_json
+from pixel.render.structured import folder_rendering
 from pixel.resolve import resolve_file
 
 CONFIG_NAME = "text_renderer_config.json"
@@ -147,6 +148,7 @@ def load_renderer(
     if backend is None:
         backend = backend_of(config.get("text_renderer_type"))
     cls = renderer_class(backend) if isinstance(backend, str) else backend
+    config = folder_rendering(config, name_or_path, cls, overrides)
     accepted = renderer_settings(cls)
     unknown = sorted(set(overrides) - set(accepted))
     if unknown:

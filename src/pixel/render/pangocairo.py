@@ -22,9 +22,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pixel.render import fonts
+from pixel.render import fonts, structured
 from pixel.render.base import TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
+from pixel.render.stamps import over_inverted
 
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
 _WORD_CACHE_SIZE = 50_000
@@ -220,6 +221,11 @@ class PangoCairoTextRenderer(TextRenderer):
             (``fallback_fonts_dir`` or :data:`pixel.render.fonts.DEFAULT_FALLBACK_FONTS`), so a render is the
             same on every machine with those files. True: like the original, ``font_file`` is added to the
             process-wide fontconfig configuration and any installed font may fill in missing characters.
+        rendering: "continuous" (default: the original PIXEL rendering), "bigrams" (PIXEL-M4: two characters
+            per patch, each pair at a patch start), "words" (each word starts a patch) or "mono" (a monospaced
+            font, two characters per patch; default font Noto Sans Mono). See :mod:`pixel.render.structured`.
+        bigram_unit: what "bigrams" pairs: "codepoint" (default, PIXEL-M4) or "grapheme" (extended grapheme
+            clusters stay whole).
 
     Differences from the original (documented fixes): every line break ("\\n", "\\r", ...) becomes a space
     (the original replaced only "\\n"); with ``text_a_max_length`` the separator follows the *truncated*
@@ -228,13 +234,23 @@ class PangoCairoTextRenderer(TextRenderer):
     listed in ``Encoding.unrenderable_chars``.
     """
 
-    _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache")
+    _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache", "_structured_impl")
 
     def __init__(
-        self, font_file: str | os.PathLike[str] | None = None, *, use_system_fonts: bool = False, **settings: Any
+        self,
+        font_file: str | os.PathLike[str] | None = None,
+        *,
+        use_system_fonts: bool = False,
+        rendering: str = "continuous",
+        bigram_unit: str = "codepoint",
+        **settings: Any,
     ) -> None:
-        super().__init__(font_file, **settings)
+        rendering = structured.check_rendering(rendering)
+        super().__init__(structured.default_font(rendering) if font_file is None else font_file, **settings)
         self.use_system_fonts = bool(use_system_fonts)
+        self.rendering = rendering
+        self.bigram_unit = structured.check_bigram_unit(bigram_unit)
+        self._structured_impl: structured.StructuredRendering | None = None
         fonts.family_name(self.font_file)  # fail now, naming the file, if it is not a font
         self._native_handles: _Native | None = None
         self._word_cache: dict[str, tuple[int, int, np.ndarray, tuple[str, ...]]] | None = None
@@ -321,6 +337,8 @@ class PangoCairoTextRenderer(TextRenderer):
     def render_text(self, text: str, rtl: bool = False) -> Encoding:
         """One text at x = 2, black end patch after it. ``rtl`` is accepted and ignored, as in the original
         (Pango's bidi algorithm orders RTL runs by itself)."""
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_text(text, rtl)
         native = self._native
         unknown: list[str] = []
         _layout, width, _drawn, _drawn_width = self._draw_sentence(text, 2, unknown)
@@ -340,6 +358,8 @@ class PangoCairoTextRenderer(TextRenderer):
         drawn at a patch boundary is an integer shift of the same word drawn anywhere else, so the image is
         the same as drawing every word with Pango (golden-tested). Where inks overlap we composite like cairo.
         """
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_words(words, rtl)
         if rtl:
             raise ValueError(
                 "rtl=True is not supported for word lists (the original ignored it); leave it False"
@@ -374,7 +394,7 @@ class PangoCairoTextRenderer(TextRenderer):
                     if lo >= ink_end:
                         image[:, lo:hi] = src
                     else:
-                        image[:, lo:hi] = _over_inverted(src, image[:, lo:hi])
+                        image[:, lo:hi] = over_inverted(src, image[:, lo:hi])
                     if hi > ink_end:
                         ink_end = hi
             else:
@@ -450,6 +470,16 @@ class PangoCairoTextRenderer(TextRenderer):
         """text_a, black separator, text_b, black end patch. Right-to-left geometry when ``rtl`` or when both
         texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original;
         ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
+        if self.rendering != "continuous":
+            return structured.implementation(self).render_pair(
+                text_a,
+                text_b,
+                return_offset_mapping,
+                return_overflowing_patches,
+                stride,
+                text_a_max_length,
+                rtl,
+            )
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
         ppp = self.pixels_per_patch
         W = self.max_pixels_len
@@ -642,11 +672,3 @@ class PangoCairoTextRenderer(TextRenderer):
             mapping[-2] = (mapping[-2][0], mapping[-1][1])
             mapping[-1] = (-1, -1)
         return mapping
-
-
-def _over_inverted(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """cairo/pixman OVER of two A8 coverages given inverted (255 - coverage), returned inverted:
-    coverage = s + d * (255 - s) / 255 with pixman's rounding."""
-    s = 255 - src.astype(np.uint32)
-    t = (255 - dst.astype(np.uint32)) * (255 - s) + 0x80
-    return (255 - (s + ((t + (t >> 8)) >> 8))).astype(np.uint8)
