@@ -25,7 +25,7 @@ import numpy as np
 from pixel.render import fonts, structured
 from pixel.render.base import TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
-from pixel.render.stamps import over_inverted
+from pixel.render.stamps import composite
 
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
 _WORD_CACHE_SIZE = 50_000
@@ -385,18 +385,7 @@ class PangoCairoTextRenderer(TextRenderer):
                 width, shift, bitmap, missing = entry
                 if missing:
                     unknown.extend(missing)
-                start = offset + shift
-                stop = start + bitmap.shape[1]
-                lo = start if start > 0 else 0
-                hi = stop if stop < width_px else width_px
-                if lo < hi:
-                    src = bitmap if lo == start and hi == stop else bitmap[:, lo - start : hi - start]
-                    if lo >= ink_end:
-                        image[:, lo:hi] = src
-                    else:
-                        image[:, lo:hi] = over_inverted(src, image[:, lo:hi])
-                    if hi > ink_end:
-                        ink_end = hi
+                ink_end = composite(image, offset + shift, bitmap, ink_end)
             else:
                 width = self._measure(native, piece)
                 drawn.append((piece, offset))
