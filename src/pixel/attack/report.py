@@ -57,13 +57,16 @@ def main_metric(primary: str, metrics: dict[str, float]) -> str:
 
 
 def bar_chart(report: RobustnessReport) -> Image.Image:
-    """Grouped bars: per attack one bar per severity, the clean score as a red line across the plot."""
+    """Grouped bars: per attack one bar per severity, the clean score as a red line across the plot. The y axis
+    spans the scores with a margin (it starts above 0 when they are close together: the subtitle says so)."""
     from pixel.viz import caption_font
 
     severities = report.severities
     values = [report.clean[report.metric]] + [m[report.metric] for by in report.attacked.values() for m in by.values()]
-    y_lo = min(0.0, min(values))
-    y_hi = 100.0 if max(values) > 1 else 1.0
+    scale = 100.0 if max(values) > 1 else 1.0
+    margin = max((max(values) - min(values)) * 0.5, 0.02 * scale)
+    y_lo = max(min(values) - margin, 0.0) if min(values) >= 0 else min(values) - margin
+    y_hi = min(max(values) + margin, scale) if max(values) <= scale else max(values)
     bar, group_gap = 18, 28
     group = bar * len(severities) + group_gap
     left, top, bottom_margin, right_margin = 64, 56, 40, 150
@@ -88,7 +91,8 @@ def bar_chart(report: RobustnessReport) -> Image.Image:
             if severity in by_severity:
                 x = x0 + k * bar
                 y = y_of(by_severity[severity][report.metric])
-                draw.rectangle([x, min(y, y_of(0.0)), x + bar - 3, max(y, y_of(0.0))],
+                base = y_of(max(y_lo, min(0.0, y_hi)))
+                draw.rectangle([x, min(y, base), x + bar - 3, max(y, base)],
                                fill=BAR_COLOURS[min(k, len(BAR_COLOURS) - 1)])
         label_width = draw.textlength(attack, font=font)
         draw.text((x0 + (bar * len(severities) - label_width) / 2, bottom + 6), attack, fill=(0, 0, 0), font=font)
@@ -96,8 +100,9 @@ def bar_chart(report: RobustnessReport) -> Image.Image:
     draw.line([(left, clean_y), (right, clean_y)], fill=CLEAN_COLOUR, width=2)
     draw.rectangle([left, top, right, bottom], outline=(0, 0, 0))
     draw.text((left, 10), f"{report.task}: {report.metric} on {report.data}", fill=(0, 0, 0), font=font)
+    axis = f"; y axis from {y_lo:.3g}" if y_lo > 0 else ""
     draw.text((left, 28), f"clean {report.clean[report.metric]:.4g} (red line) vs attacked copies, seed "
-                          f"{report.seed}", fill=(60, 60, 60), font=font)
+                          f"{report.seed}{axis}", fill=(60, 60, 60), font=font)
     legend_x = right + 16
     draw.line([(legend_x, top + 7), (legend_x + 20, top + 7)], fill=CLEAN_COLOUR, width=2)
     draw.text((legend_x + 26, top), "clean", fill=(0, 0, 0), font=font)
