@@ -10,19 +10,11 @@ from PIL import Image
 
 from pixel.cli.main import main
 
-from .conftest import TASK_DATA, finetune_command
+from .conftest import TASK_DATA
 
 
 def _last_json(text: str) -> dict:
     return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
-
-
-@pytest.fixture(scope="module")
-def pos_model(tiny_pretrained, tmp_path_factory):
-    out = tmp_path_factory.mktemp("attack-pos") / "model"
-    data = TASK_DATA / "tiny.conllu"
-    assert main(finetune_command("pos", tiny_pretrained, data, out, None, "--max_steps", "2")) == 0
-    return out
 
 
 def test_one_attack_at_severity_zero_scores_as_the_clean_file(pos_model, capsys):
