@@ -26,7 +26,7 @@ from typing import Any
 
 from pixel.data.tasks.classification import read_records
 from pixel.data.tasks.conllu import read_conllu
-from pixel.data.tasks.ner import read_conll_ner
+from pixel.data.tasks.ner import read_conll_ner, split_columns
 from pixel.data.tasks.qa import parse_json_or_lines, read_squad
 from pixel.data.tasks.reading import DataFormatError, read_lines, read_text
 from pixel.io import atomic_path
@@ -127,7 +127,7 @@ def _attack_ner(source: Path, attacker: Attacker) -> tuple[str, int]:
     lines = []
     for line in read_lines(source):
         if line.strip() and not line.startswith("-DOCSTART-"):
-            columns = [c.strip() for c in line.split("\t") if c.strip()] if "\t" in line else line.split()
+            columns = split_columns(line)
             word = attacker.token(columns[0])
             if word != columns[0]:
                 at = line.index(columns[0])

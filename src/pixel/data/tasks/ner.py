@@ -38,7 +38,7 @@ def read_conll_ner(path: str | Path) -> list[NerSentence]:
                 sentences.append(NerSentence(words, labels))
                 words, labels = [], []
             continue
-        columns = [c.strip() for c in line.split("\t") if c.strip()] if "\t" in line else line.split()
+        columns = split_columns(line)
         if len(columns) < 2:
             raise DataFormatError(
                 f"{at(path, number)}: expected 'word label' (two columns), found {len(columns)} column(s): "
@@ -53,6 +53,12 @@ def read_conll_ner(path: str | Path) -> list[NerSentence]:
     if not sentences:
         raise DataFormatError(f"{path}: no sentences found")
     return sentences
+
+
+def split_columns(line: str) -> list[str]:
+    """The columns of a token line: at tabs if it holds one (a word may then contain a space), else at
+    runs of whitespace."""
+    return [c.strip() for c in line.split("\t") if c.strip()] if "\t" in line else line.split()
 
 
 def check_bio_label(label: str, where: str) -> None:
