@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
 from pixel.cli.main import main
 
 from .conftest import TASK_DATA, finetune_command
@@ -45,14 +43,6 @@ def test_finetune_input_errors(tiny_pretrained, tmp_path, capsys):
     assert "--renderer" in _error(capsys)
     assert main(finetune_command("pos", no_renderer, conllu, tmp_path / "o", None, "--renderer",
                                  str(tiny_pretrained), "--max_steps", "1")) == 0
-
-
-@pytest.fixture(scope="module")
-def pos_model(tiny_pretrained, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pos") / "model"
-    data = TASK_DATA / "tiny.conllu"
-    assert main(finetune_command("pos", tiny_pretrained, data, out, None, "--max_steps", "1")) == 0
-    return out
 
 
 def test_evaluate_and_predict_errors(pos_model, tiny_pretrained, tmp_path, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 HELP = ("Evaluate a fine-tuned model: pixel evaluate --model DIR (--data FILE | --dataset NAME [--dataset_config "
-        "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]")
+        "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]; under attack: --attack KIND|all [--severity S]")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pixel.cli.attack import add_evaluate_arguments
+
     add_model_arguments(parser)
     parser.add_argument("--data", help="labelled file in the task's format")
     parser.add_argument("--dataset", help="a Hugging Face dataset instead of --data (needs pip install "
@@ -31,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{key}", help="column of --dataset (pos, ner, parsing; default as in finetune)")
     parser.add_argument("--output", help="predictions file (JSON lines); default: predictions_<data name>.jsonl "
                                          "in the model folder (current folder for a Hub id)")
+    add_evaluate_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.model) if Path(args.model).is_dir() else Path.cwd()
     source = _data_source(args, finetuned.family.name)
     name = Path(source).stem if isinstance(source, str) else f"{source.name}_{source.split}".replace("/", "_")
+    if args.attack:
+        from pixel.cli.attack import evaluate_under_attack
+
+        return evaluate_under_attack(args, finetuned, source, folder, name, device)
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
     metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))

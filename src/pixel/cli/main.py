@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "finetune": "pixel.cli.finetune",
     "evaluate": "pixel.cli.evaluate",
     "predict": "pixel.cli.predict",
+    "attack": "pixel.cli.attack",
 }
 
 
