@@ -17,7 +17,7 @@ class PretrainConfig(TrainerConfig):
     Data: train_files / validation_files (paths or globs of .txt, .jsonl, .parquet), or hf_dataset (optional
     ``datasets`` package; validation then comes from hf_validation_split). Renderer: "pangocairo", "pygame" or a
     renderer folder; font_file optional. Model: the size ``model_variant`` (a name of
-    pixel.model.config.VARIANTS: "base" = pixel-base, "tiny") with the PIXELConfig fields of ``model`` on top
+    pixel.model.config.VARIANTS: "base" = pixel-base, "small" = pixel-small-*, "lotz-tiny" = pixel-tiny-*, "tiny" = test size) with the PIXELConfig fields of ``model`` on top
     (hidden_size, dropout...); image size follows max_seq_length. init_from: a model folder or Hub id to continue pretraining from (every weight
     is kept, the renderer too unless ``renderer`` is a folder).
     """
