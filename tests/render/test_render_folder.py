@@ -147,12 +147,13 @@ def test_a_missing_named_font_falls_back_to_the_only_font(tmp_path, named, prese
 
 def test_a_missing_named_font_without_a_single_stand_in_is_a_clear_error(tmp_path):
     two = original_folder(tmp_path / "two", HASHED, ["GoNotoCurrent.ttf", "NotoSans-Regular.otf"])
-    with pytest.raises(FileNotFoundError, match=r"names the font '49e6.*which is not there, and holds 2 font files "
+    with pytest.raises(FileNotFoundError, match=r"no 49e6.* in the renderer folder .*two/49e6.* does not exist\), "
+                       r"and no other font can stand in for '49e6.*': the folder holds 2 font files "
                        r"\(GoNotoCurrent.ttf, NotoSans-Regular.otf\); its files: .*config.json.*font_file=PATH"):
         load_renderer(two)
     none = original_folder(tmp_path / "none", "GoNotoCurrent.ttf", [])
-    with pytest.raises(FileNotFoundError, match=r"holds no font file \(.ttf, .otf, .ttc\); its files: config.json, "
-                       r"text_renderer_config.json"):
+    with pytest.raises(FileNotFoundError, match=r"none/GoNotoCurrent.ttf does not exist.*holds no font file "
+                       r"\(.ttf, .otf, .ttc\); its files: config.json, text_renderer_config.json"):
         load_renderer(none)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

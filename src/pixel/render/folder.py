@@ -157,9 +157,8 @@ def _only_font(
         held = f"{len(fonts)} font files ({', '.join(fonts)})" if fonts else "no font file (.ttf, .otf, .ttc)"
         shown = ", ".join(names[:20]) + (f", ... ({len(names)} files)" if len(names) > 20 else "")
         raise FileNotFoundError(
-            f"the renderer folder {folder} names the font {font_name!r}, which is not there, and holds {held}; "
-            f"its files: {shown or 'none'}. Put the font the model was trained with there, or pass "
-            f"font_file=PATH"
+            f"{missing}, and no other font can stand in for {font_name!r}: the folder holds {held}; its files: "
+            f"{shown or 'none'}. Put the font the model was trained with there, or pass font_file=PATH"
         ) from None
     warnings.warn(f"renderer folder {folder}: the font {font_name!r} it names is not there; using {fonts[0]}, "
                   "the only font in the folder", stacklevel=3)
