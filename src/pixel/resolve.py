@@ -8,8 +8,10 @@ repo id is given.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 # "owner/name": two parts of letters, digits, "_", "-", "." that start with a letter or digit (so "./x", "~/x",
@@ -43,17 +45,43 @@ def resolve_file(
         if not candidate.is_file():
             raise FileNotFoundError(f"no {filename} in the {what} {path} ({candidate} does not exist)")
         return candidate
+    return _download(_repo_id(location, what), filename, revision, what)
+
+
+def list_folder(location: str | os.PathLike[str], revision: str | None = None, what: str = "folder") -> list[str]:
+    """Names of the files directly in the saved folder ``location`` (a local folder or a Hub repo id at
+    ``revision``), sorted. Errors as :func:`resolve_file`."""
+    path = Path(location).expanduser()
+    if path.is_dir():
+        return sorted(entry.name for entry in path.iterdir() if entry.is_file())
+    name = _repo_id(location, what)
+    import huggingface_hub
+
+    with _hub_errors(name, "the file list", revision, what):
+        return sorted(f for f in huggingface_hub.list_repo_files(name, revision=revision) if "/" not in f)
+
+
+def _repo_id(location: str | os.PathLike[str], what: str) -> str:
+    """``location`` as a Hub repo id; FileNotFoundError when it is neither an existing path nor a repo id."""
     name = os.fspath(location)
     if not is_repo_id(name):
         raise FileNotFoundError(
             f"{what} not found: {name} does not exist (and it is not a Hub repo id like 'owner/name')"
         )
-    return _download(name, filename, revision, what)
+    return name
 
 
 def _download(repo_id: str, filename: str, revision: str | None, what: str) -> Path:
     """hf_hub_download with its errors mapped to FileNotFoundError / ValueError / OSError."""
     import huggingface_hub
+
+    with _hub_errors(repo_id, filename, revision, what):
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+
+
+@contextlib.contextmanager
+def _hub_errors(repo_id: str, filename: str, revision: str | None, what: str) -> Iterator[None]:
+    """huggingface_hub's errors -> FileNotFoundError / ValueError / OSError naming what is missing."""
     from huggingface_hub import utils as hub
 
     # huggingface_hub's error -> ours, most specific first (LocalEntryNotFoundError is an EntryNotFoundError,
@@ -69,7 +97,7 @@ def _download(repo_id: str, filename: str, revision: str | None, what: str) -> P
         (hub.HfHubHTTPError, OSError, "could not download {filename} of {where}: {err}"),
     )
     try:
-        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+        yield
     except tuple(hub_error for hub_error, _, _ in mapping) as err:
         ours, message = next((ours, message) for hub_error, ours, message in mapping if isinstance(err, hub_error))
         where = f"Hub repo {repo_id} (revision {revision or 'main'})"

@@ -134,5 +134,5 @@ def test_variants_base_is_pixel_base_and_tiny_is_the_original_tiny_checkpoint() 
         assert getattr(original_tiny, key) == value, key
     config = PIXELConfig.variant("tiny", image_size=[16, 256], hidden_dropout_prob=0.0)
     assert (config.hidden_size, config.num_patches, config.hidden_dropout_prob) == (32, 16, 0.0)
-    with pytest.raises(ValueError, match="unknown model variant 'huge'; choose one of base, tiny"):
+    with pytest.raises(ValueError, match="unknown model variant .huge.; choose one of base, small, lotz-tiny, tiny"):
         PIXELConfig.variant("huge")

@@ -119,3 +119,26 @@ def test_demo_writes_one_picture_per_sample_and_an_overview(tmp_path: Path, caps
     assert overview.shape[0] > 32 * len(SAMPLES)
     printed = capsys.readouterr().out
     assert printed.count("wrote ") == len(SAMPLES) + 1 + len(reconstruction)
+
+
+def test_demo_overview_starts_with_one_sentence_in_every_rendering(tmp_path: Path, capsys) -> None:
+    """overview.png: RENDERINGS_SAMPLE drawn by each rendering, one under the other at the top (8 px margins,
+    a 14 px label above each), then the samples."""
+    from pixel.cli.demo import RENDERINGS_SAMPLE
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+    from pixel.render.picture import crop_to_text, draw_patch_grid
+    from pixel.render.structured import RENDERINGS
+
+    assert main(["demo", "--output-dir", str(tmp_path), "--scale", "2"]) == 0
+    overview = read_png(tmp_path / "overview.png")
+    y, pictures = 8, []
+    for name in RENDERINGS:
+        encoding = PangoCairoTextRenderer(rendering=name)(RENDERINGS_SAMPLE)
+        picture = draw_patch_grid(crop_to_text(encoding), 16, encoding.sep_patches, 2)
+        y += 14
+        assert np.array_equal(overview[y : y + picture.shape[0], 8 : 8 + picture.shape[1]], picture), name
+        y += picture.shape[0] + 8
+        pictures.append(picture)
+    assert len({picture.tobytes() for picture in pictures}) == 4  # four different drawings of the sentence
+    printed = capsys.readouterr().out
+    assert all(f"rendering={name}:" in printed for name in RENDERINGS)

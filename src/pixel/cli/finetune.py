@@ -19,8 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                               "original is the default")
     parser.epilog = ("Any setting can be given as --KEY VALUE: --max_steps 2000 --learning_rate 5e-5 "
                      "--max_seq_length 128 --batch_size 32 --eval_every 200 --early_stopping_patience 5 "
-                     "--seed 1 --device cpu; classification: --text_column --pair_column --label_column "
-                     "--regression --pooling_mode; qa: --doc_stride --question_max_length --version_2_with_negative. "
+                     "--seed 1 --device cpu; rendering (default: the model's renderer folder): --rendering "
+                     "bigrams|words|mono|continuous --bigram_unit grapheme --renderer DIR|pangocairo; "
+                     "classification: --text_column --pair_column --label_column --regression --pooling_mode; "
+                     "qa: --doc_stride --question_max_length --version_2_with_negative. "
                      "Hub data (needs pip install 'pixel-lm[datasets]'): --dataset NAME --dataset_config CONFIG "
                      "--train_split train --validation_split validation --test_split test; pos/ner: "
                      "--tokens_column tokens --tags_column upos|ner_tags; parsing: --head_column head "

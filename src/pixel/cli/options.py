@@ -29,3 +29,21 @@ def collect_overrides(parser: argparse.ArgumentParser) -> None:
         return namespace, []
 
     parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def add_rendering_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """--rendering NAME and --bigram-unit UNIT; ``default`` None: the model's renderer folder decides."""
+    from pixel.render.structured import BIGRAM_UNITS, RENDERINGS
+
+    chosen = "default continuous" if default else "default: the model's renderer folder's"
+    parser.add_argument(
+        "--rendering", choices=tuple(RENDERINGS), default=default,
+        help=f"continuous (the original PIXEL), bigrams (PIXEL-M4, pixel-*-bigrams: two characters per patch), "
+             f"words (each word starts a patch) or mono (monospaced, two characters per patch); pangocairo only; "
+             f"{chosen}",
+    )
+    parser.add_argument(
+        "--bigram-unit", choices=BIGRAM_UNITS, default="codepoint" if default else None,
+        help="what --rendering bigrams pairs: code points (PIXEL-M4's) or whole grapheme clusters; "
+             + ("default codepoint" if default else "default: the renderer folder's"),
+    )

@@ -48,7 +48,8 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
     validation_examples = family.read(validation_source) if validation_source is not None else None
     report_validation = _read_report(family, validation_source, "validation") if validation_source else ""
     vocabulary = family.vocabulary(train_examples)
-    renderer = load_task_renderer(config.renderer or config.model, config.max_seq_length)
+    renderer = load_task_renderer(config.renderer, config.model, config.max_seq_length, config.rendering,
+                                  config.bigram_unit)
     model = build_model(config, family, vocabulary)
 
     train_features, _ = build_features(family, train_examples, renderer, vocabulary)

@@ -37,6 +37,16 @@ VARIANTS: dict[str, dict[str, int]] = {
     "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
              "decoder_hidden_size": 512, "decoder_num_hidden_layers": 8, "decoder_num_attention_heads": 16,
              "decoder_intermediate_size": 2048},
+    # Team-PIXEL/pixel-small-{continuous,bigrams,mono,words} (Lotz et al. 2023; their Hub config.json):
+    # 21.8M encoder + 3.8M decoder parameters
+    "small": {"hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6, "intermediate_size": 1536,
+              "decoder_hidden_size": 264, "decoder_num_hidden_layers": 4, "decoder_num_attention_heads": 6,
+              "decoder_intermediate_size": 1056},
+    # Team-PIXEL/pixel-tiny-{continuous,bigrams,mono,words} (Lotz et al. 2023; the Hub config.json of
+    # pixel-tiny-continuous): 5.6M encoder + 0.8M decoder parameters. Not "tiny", which is the test size below.
+    "lotz-tiny": {"hidden_size": 192, "num_hidden_layers": 12, "num_attention_heads": 4, "intermediate_size": 768,
+                  "decoder_hidden_size": 144, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
+                  "decoder_intermediate_size": 768},
     # the size of the original code's tiny test checkpoint (tests/data/golden/model/tiny-pixel): tests,
     # benchmarks and --smoke runs
     "tiny": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,

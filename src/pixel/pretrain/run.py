@@ -19,7 +19,7 @@ def pretrain(config: PretrainConfig, resume: str | Path | None = None) -> dict[s
     from pixel.train.trainer import Trainer
 
     config.validate()
-    renderer = build_renderer(config)
+    renderer, renderer_source = build_renderer(config)
     model = build_model(config)
     trainer = Trainer(PretrainingTask(config, model, renderer), config)
     main = trainer.context.is_main
@@ -31,7 +31,7 @@ def pretrain(config: PretrainConfig, resume: str | Path | None = None) -> dict[s
         print(f"pixel pretrain: {model.num_parameters() / 1e6:.2f}M parameters, steps {trainer.step} -> "
               f"{config.max_steps}, global batch "
               f"{config.batch_size * config.grad_accum_steps * trainer.context.world_size}, device "
-              f"{trainer.device}, output {config.output_dir}", flush=True)
+              f"{trainer.device}, output {config.output_dir}, renderer {renderer_source}", flush=True)
     result = trainer.train()
     if main:
         shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in result.items()}

@@ -68,6 +68,14 @@ def check_bigram_unit(unit: object) -> str:
     return str(unit)
 
 
+def check_rendering_options(rendering: object, bigram_unit: object) -> None:
+    """ValueError for an unknown ``rendering`` or ``bigram_unit`` of a run's config (None: not given)."""
+    if rendering is not None:
+        check_rendering(rendering)
+    if bigram_unit is not None:
+        check_bigram_unit(bigram_unit)
+
+
 def default_font(rendering: str) -> Path | None:
     """The font a rendering uses when none is given (None: the renderer's default)."""
     return MONO_FONT_FILE if rendering == "mono" else None
