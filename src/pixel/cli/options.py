@@ -1,8 +1,9 @@
-"""Shared argument handling of the training commands."""
+"""Shared argument handling of the commands: training options, text from stdin."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, config_help: str) -> None:
@@ -29,3 +30,28 @@ def collect_overrides(parser: argparse.ArgumentParser) -> None:
         return namespace, []
 
     parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def read_stdin(what: str = "text") -> str:
+    """All of stdin as text (UTF-8). ValueError when stdin is a terminal, is empty, or is not UTF-8."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise ValueError(f"no {what} given: pass it as an argument or pipe it on stdin")
+    raw = getattr(stream, "buffer", None)
+    data = raw.read() if raw is not None else stream.read().encode("utf-8", "surrogateescape")
+    text = decode_utf8(data, "stdin")
+    if not text.strip():
+        raise ValueError(f"no {what} given: stdin is empty")
+    return text
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """``data`` decoded as UTF-8 (a leading byte-order mark dropped); ValueError naming ``source`` and the first
+    bad byte otherwise."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{source} is not UTF-8 text (byte {data[err.start]:#04x} at offset {err.start}); convert it first, "
+            "e.g. iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8 (name its real encoding)"
+        ) from None
