@@ -169,9 +169,25 @@ def test_missing_files_and_unsafe_pickles(tmp_path: Path) -> None:
         PIXELModel.from_pretrained(tmp_path)
     # A pickle that would run code on unrestricted loading is refused, not executed.
     torch.save({"weight": torch.zeros(1), "payload": ToyPayload()}, tmp_path / "pytorch_model.bin")
-    with pytest.raises(ValueError, match="not a loadable tensor-only checkpoint"):
+    with pytest.raises(ValueError, match="not a loadable tensor-only checkpoint: it holds pickled code") as caught:
         PIXELModel.from_pretrained(tmp_path)
     assert not ToyPayload.unpickled
+    # torch's own message advises weights_only=False, the unsafe path: not repeated.
+    assert "weights_only" not in str(caught.value) and "_mark_unpickled" in str(caught.value)
+
+
+def test_truncated_weights_are_one_error_naming_the_file(tmp_path: Path, capsys) -> None:
+    # A raw SafetensorError from the API and a traceback from `pixel reconstruct` before.
+    from pixel.cli.main import main
+
+    PIXELForPreTraining(tiny_config()).save_pretrained(tmp_path)
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=rf"the weights file {weights} is corrupt or truncated .*save the model again"):
+        PIXELForPreTraining.from_pretrained(tmp_path)
+    assert main(["reconstruct", "text", "--model", str(tmp_path), "-o", str(tmp_path / "r.png")]) == 1
+    error = capsys.readouterr().err
+    assert f"the weights file {weights} is corrupt or truncated" in error and "Traceback" not in error
 
 
 class ToyPayload:

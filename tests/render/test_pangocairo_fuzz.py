@@ -139,7 +139,12 @@ inputs = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(renderer=st.sampled_from(list(LONG_RENDERERS)), given_input=inputs, windows=st.booleans(), rtl=st.booleans())
+@given(
+    renderer=st.sampled_from(list(LONG_RENDERERS)),
+    given_input=inputs,
+    windows=st.sampled_from([False, False, False, True]),  # windows over a long text_b are slow (as the original)
+    rtl=st.booleans(),
+)
 def test_long_inputs_are_cut_to_the_strip(renderer, given_input, windows, rtl):
     renderer = LONG_RENDERERS[renderer]
     mode, item = given_input

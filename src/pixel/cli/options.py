@@ -7,13 +7,16 @@ import sys
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, config_help: str) -> None:
-    """--config FILE, --smoke and --resume [CHECKPOINT] of the training commands."""
+    """--config FILE, --smoke, --resume [CHECKPOINT] and --overwrite_output_dir of the training commands."""
     parser.add_argument("--config", help=config_help)
     parser.add_argument("--smoke", action="store_true",
                         help="shrink the recipe to a run of seconds on a CPU (tiny sizes, 4 steps; the overlay "
                              "pixel.train.config.SMOKE) to check an installation or a recipe")
     parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                         help="continue a run: from the newest checkpoint in output_dir, or the given folder")
+    parser.add_argument("--overwrite_output_dir", "--overwrite-output-dir", action="store_true",
+                        help="start over in an output_dir that holds an earlier run, deleting that run's files "
+                             "(without it such a fresh run is refused)")
 
 
 def collect_overrides(parser: argparse.ArgumentParser) -> None:

@@ -31,16 +31,23 @@ def _read_report(family, path: str | HubSplit, split: str) -> str:
     return ""
 
 
-def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any]:
+def finetune(config: FinetuneConfig, resume: str | None = None, overwrite_output_dir: bool = False
+             ) -> dict[str, Any]:
     """Train ``config.task`` on ``config.data_source("train")`` (a file or a dataset split) and leave a
     self-contained fine-tuned model in output_dir (the best validation checkpoint when there is validation
-    data, else the last). Returns the metrics:
+    data, else the last). An output_dir holding another run is refused unless ``overwrite_output_dir`` (its
+    files are deleted first; see `pixel.train.output_dir`). Returns the metrics:
     {"validation": {...}, "test": {...}} as far as the data exists."""
     from pixel.train import checkpoint as ckpt
     from pixel.train.config import save_config
+    from pixel.train.distributed import is_main_process
+    from pixel.train.output_dir import prepare_output_dir
     from pixel.train.trainer import Trainer
 
     config.validate()
+    if is_main_process():
+        prepare_output_dir(config.output_dir, FINETUNE_CONFIG, resume, overwrite_output_dir,
+                           inputs=[config.model, config.renderer, resume])
     family = make_family(config.task, config.task_settings())
     train_source, validation_source = config.data_source("train"), config.data_source("validation")
     train_examples = family.read(train_source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,16 +46,30 @@ def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None
 
 
 def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs)."""
+    """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs).
+    ValueError naming the file when it is corrupt, truncated or holds more than tensors."""
+    import pickle
+
     path = os.fspath(path)
     if path.endswith(".safetensors"):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(path)
+        try:
+            return load_file(path)
+        except (SafetensorError, OSError) as err:
+            raise ValueError(f"the weights file {path} is corrupt or truncated ({err}); download or save the "
+                             "model again") from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message suggests weights_only=False, the unsafe path: keep only what the pickle calls.
+        called = re.search(r"GLOBAL\s+([\w.]+)", str(err))
+        reason = f"it would call {called.group(1)}" if called else "objects other than tensors"
+        raise ValueError(f"{path} is not a loadable tensor-only checkpoint: it holds pickled code ({reason}), "
+                         "which pixel never runs; use the model's model.safetensors instead") from None
     except Exception as err:
-        raise ValueError(f"{path} is not a loadable tensor-only checkpoint: {err}") from err
+        raise ValueError(f"{path} is not a loadable tensor-only checkpoint (corrupt or truncated?): {err}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not hold a flat state dict of tensors")
     return state
