@@ -1,15 +1,20 @@
 """Find one file of a saved folder: in a local folder, or in a Hugging Face Hub repo (downloaded and cached).
 
 The one place that tells a local path from a Hub repo id and that turns huggingface_hub's errors into a
-FileNotFoundError or ValueError naming what is missing. Model configs, model weights and renderer folders all
-resolve their files here. A leaf module: it imports nothing else from pixel, and huggingface_hub only when a
-repo id is given.
+FileNotFoundError or ValueError naming what is missing. A path shaped like a repo id whose first part is a local
+folder is a missing folder, not a Hub repo; an unreachable Hub is found out once per process, quickly, and then
+only cached files are used. Model configs, model weights and renderer folders all resolve their files here. A
+leaf module: it imports nothing else from pixel, and huggingface_hub only when a repo id is given.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
 import re
+import socket
+import urllib.parse
 from pathlib import Path
 
 # "owner/name": two parts of letters, digits, "_", "-", "." that start with a letter or digit (so "./x", "~/x",
@@ -48,7 +53,34 @@ def resolve_file(
         raise FileNotFoundError(
             f"{what} not found: {name} does not exist (and it is not a Hub repo id like 'owner/name')"
         )
+    if path.parent.is_dir():  # "owner/" is a local folder: a mistyped local path, not a Hub repo
+        near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir() if p.is_dir()], n=3)
+        hint = f"; did you mean {', '.join(str(path.parent / n) for n in near)}?" if near else ""
+        raise FileNotFoundError(
+            f"no such folder: {name} (the folder {path.parent} exists here but holds no {path.name}{hint}); a Hub "
+            f"repo of that name is not looked up while a local folder {path.parent} exists"
+        )
     return _download(name, filename, revision, what)
+
+
+@functools.cache
+def hub_reachable() -> bool:
+    """Whether the Hub accepts connections: one check per process, at most 3 s (unreachable, huggingface_hub
+    retries every file for ~20 s). Offline mode (HF_HUB_OFFLINE) is unreachable; behind a proxy the proxy
+    decides."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    endpoint = urllib.parse.urlsplit(constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname, port), timeout=3):
+            return True
+    except OSError:
+        return False
 
 
 def _download(repo_id: str, filename: str, revision: str | None, what: str) -> Path:
@@ -68,8 +100,9 @@ def _download(repo_id: str, filename: str, revision: str | None, what: str) -> P
         (hub.HFValidationError, ValueError, "{where} is not a valid repo id or revision: {err}"),
         (hub.HfHubHTTPError, OSError, "could not download {filename} of {where}: {err}"),
     )
+    offline = {} if hub_reachable() else {"local_files_only": True}  # a cached file, or at once the error
     try:
-        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision, **offline))
     except tuple(hub_error for hub_error, _, _ in mapping) as err:
         ours, message = next((ours, message) for hub_error, ours, message in mapping if isinstance(err, hub_error))
         where = f"Hub repo {repo_id} (revision {revision or 'main'})"
