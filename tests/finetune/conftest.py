@@ -38,3 +38,13 @@ def finetune_command(task: str, model: Path, train: Path, output: Path, validati
     else:
         command += ["--early_stopping_patience", "0"]
     return command + list(extra)
+
+
+@pytest.fixture(scope="session")
+def pos_model(tiny_pretrained, tmp_path_factory) -> Path:
+    """A POS model fine-tuned for one step on tests/data/tasks/tiny.conllu."""
+    from pixel.cli.main import main
+
+    out = tmp_path_factory.mktemp("pos") / "model"
+    assert main(finetune_command("pos", tiny_pretrained, TASK_DATA / "tiny.conllu", out, None, "--max_steps", "1")) == 0
+    return out

@@ -35,10 +35,16 @@ def collect_overrides(parser: argparse.ArgumentParser) -> None:
     parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
 
 
+def stdin_is_piped() -> bool:
+    """Whether stdin can be read and is not a terminal (a pipe or a file)."""
+    stream = sys.stdin
+    return stream is not None and stream.readable() and not stream.isatty()
+
+
 def read_stdin(what: str = "text") -> str:
     """All of stdin as text (UTF-8). ValueError when stdin is a terminal, is empty, or is not UTF-8."""
     stream = sys.stdin
-    if stream is None or stream.isatty():
+    if not stdin_is_piped():
         raise ValueError(f"no {what} given: pass it as an argument or pipe it on stdin")
     raw = getattr(stream, "buffer", None)
     data = raw.read() if raw is not None else stream.read().encode("utf-8", "surrogateescape")
