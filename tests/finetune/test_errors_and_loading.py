@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
 from pixel.cli.main import main
 
 from .conftest import TASK_DATA, finetune_command

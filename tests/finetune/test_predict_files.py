@@ -4,8 +4,8 @@ and the throughput at the end (issue 13 item 8; issue 12 item 5)."""
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 
 import pytest
 

@@ -97,8 +97,9 @@ def test_an_output_dir_that_is_a_file_is_a_clear_error(tmp_path, capsys, command
 
 
 def test_stale_temporaries_of_killed_saves_are_cleaned_at_start_and_after_a_save(tmp_path):
-    from pixel.train.trainer import Trainer
     from toy import toy_task
+
+    from pixel.train.trainer import Trainer
 
     task = toy_task(tmp_path, max_steps=3, save_every=3)
     run = Path(task.config.output_dir)
