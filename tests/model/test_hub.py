@@ -139,7 +139,7 @@ def test_shape_mismatch_names_key_and_shapes(tmp_path: Path) -> None:
     # max_seq_length: now a few examples and the config field that explains them.
     PIXELModel(tiny_config()).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match=r"\d+ tensors do not fit, e.g. .*checkpoint \[1, 1, 32\] vs model \[1, 1, "
-                                         r"48\].*config.json says hidden_size=48 but the weights have 32") as caught:
+                                         r"48\].*the config has hidden_size=48 but the weights have 32") as caught:
         PIXELModel.from_pretrained(tmp_path, hidden_size=48, num_attention_heads=4)
     assert len(str(caught.value)) < 800 and "max_seq_length" not in str(caught.value)
     config = json.loads((tmp_path / "config.json").read_text())

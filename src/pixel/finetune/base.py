@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -163,11 +164,10 @@ def build_features(family: Family, examples: list[Any], renderer: Any,
 
 def predict_examples(model: nn.Module, family: Family, examples: list[Any], renderer: Any,
                      vocabulary: LabelVocabulary | None, device: torch.device | str, batch_size: int,
-                     with_targets: bool = True, num_workers: int = 0) -> tuple[list[Any], float | None, Any]:
+                     with_targets: bool = True) -> tuple[list[Any], float | None, Any]:
     """Predictions of ``examples`` (one per example), the mean loss and the unseen-label Counter (see
     :class:`Inference`)."""
-    inference = Inference(model, family, examples, renderer, vocabulary, device, batch_size, with_targets,
-                          num_workers)
+    inference = Inference(model, family, examples, renderer, vocabulary, device, batch_size, with_targets)
     predictions = [prediction for _example, prediction in inference]
     return predictions, inference.loss, inference.unseen
 
@@ -228,8 +228,6 @@ class Inference:
         self.seconds = 0.0
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        import sys
-
         from torch.utils.data import DataLoader
         from tqdm.auto import tqdm
 

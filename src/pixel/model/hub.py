@@ -121,7 +121,7 @@ def _explain_shapes(state: dict[str, torch.Tensor], config: PIXELConfig) -> str:
     wrong = [f"{field}={getattr(config, field)} but the weights have {found}" for field, suffix, dim in _SIZE_FIELDS
              if (found := size(suffix, dim)) is not None and found != getattr(config, field)]
     if wrong:
-        return f"config.json says {'; '.join(wrong)}: fix config.json (or use the weights it was saved with)"
+        return f"the config has {'; '.join(wrong)}: fix config.json (or the overrides given)"
     positions = size("embeddings.position_embeddings", 1)
     if positions is not None and positions - 1 != config.num_patches:
         return (f"the weights are for {positions - 1} patches, config image_size {config.image_size} for "
