@@ -40,6 +40,7 @@ CHARS_PER_EM = 16
 WIDEST_CHAR_EM = 8
 PANGO_MAX_PIXELS = 2**31 // 1024
 
+
 def check_text(text: object, what: str = "text") -> str:
     """Return ``text`` with line breaks replaced by spaces; reject what cannot be rendered.
 
@@ -194,8 +195,8 @@ class TextRenderer:
 
     def clip_words(self, words: list[str], from_end: Callable[[str], bool] = lambda word: False) -> list[str]:
         """The words that can possibly show: the list cut where the words (and one space each) pass
-        :attr:`max_chars` characters, each word clipped (``from_end(word)``: see :meth:`clip`). Every word of a
-        word list takes a patch or more, so only words beyond the strip are dropped."""
+        :attr:`max_chars` characters, each word clipped (``from_end(word)``: see :meth:`clip`). The strip is full
+        long before that many characters, so only words that cannot show are dropped."""
         limit = self.max_chars
         if sum(map(len, words)) + len(words) <= limit:
             return words
