@@ -63,7 +63,7 @@ class Terminal(io.StringIO):
 def test_progress_on_a_terminal_throughput_at_the_end_quiet_otherwise(pos_model, tmp_path, capsys, monkeypatch):
     path = tmp_path / "many.txt"
     path.write_text("\n".join(SENTENCES * 20) + "\n")
-    command = ["predict", "--model", str(pos_model), "--file", str(path), "--batch_size", "8"]
+    command = ["predict", "--model", str(pos_model), "--file", str(path), "--batch_size", "8", "--num-workers", "0"]
     assert main(command) == 0  # stderr is no terminal here: no bar, one throughput line
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 60

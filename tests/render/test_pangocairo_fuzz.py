@@ -138,7 +138,7 @@ inputs = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     renderer=st.sampled_from(list(LONG_RENDERERS)),
     given_input=inputs,
