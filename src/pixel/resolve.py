@@ -1,16 +1,21 @@
 """Find one file of a saved folder: in a local folder, or in a Hugging Face Hub repo (downloaded and cached).
 
 The one place that tells a local path from a Hub repo id and that turns huggingface_hub's errors into a
-FileNotFoundError or ValueError naming what is missing. Model configs, model weights and renderer folders all
-resolve their files here. A leaf module: it imports nothing else from pixel, and huggingface_hub only when a
-repo id is given.
+FileNotFoundError or ValueError naming what is missing. A path shaped like a repo id whose first part is a local
+folder is a missing folder, not a Hub repo; an unreachable Hub is found out once per process, quickly, and then
+only cached files are used. Model configs, model weights and renderer folders all resolve their files here. A
+leaf module: it imports nothing else from pixel, and huggingface_hub only when a repo id is given.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
+import functools
 import os
 import re
+import socket
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +62,8 @@ def list_folder(location: str | os.PathLike[str], revision: str | None = None, w
     name = _repo_id(location, what)
     import huggingface_hub
 
+    if not hub_reachable():
+        raise FileNotFoundError(f"cannot list the files of the Hub repo {name}: the Hub is not reachable (offline)")
     with _hub_errors(name, "the file list", revision, what):
         return sorted(f for f in huggingface_hub.list_repo_files(name, revision=revision) if "/" not in f)
 
@@ -68,15 +75,44 @@ def _repo_id(location: str | os.PathLike[str], what: str) -> str:
         raise FileNotFoundError(
             f"{what} not found: {name} does not exist (and it is not a Hub repo id like 'owner/name')"
         )
+    path = Path(name).expanduser()
+    if path.parent.is_dir():  # "owner/" is a local folder: a mistyped local path, not a Hub repo
+        near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir() if p.is_dir()], n=3)
+        hint = f"; did you mean {', '.join(str(path.parent / n) for n in near)}?" if near else ""
+        raise FileNotFoundError(
+            f"no such folder: {name} (the folder {path.parent} exists here but holds no {path.name}{hint}); a Hub "
+            f"repo of that name is not looked up while a local folder {path.parent} exists"
+        )
     return name
+
+
+@functools.cache
+def hub_reachable() -> bool:
+    """Whether the Hub accepts connections: one check per process, at most 3 s (unreachable, huggingface_hub
+    retries every file for ~20 s). Offline mode (HF_HUB_OFFLINE) is unreachable; behind a proxy the proxy
+    decides."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    endpoint = urllib.parse.urlsplit(constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname, port), timeout=3):
+            return True
+    except OSError:
+        return False
 
 
 def _download(repo_id: str, filename: str, revision: str | None, what: str) -> Path:
     """hf_hub_download with its errors mapped to FileNotFoundError / ValueError / OSError."""
     import huggingface_hub
 
+    offline = {} if hub_reachable() else {"local_files_only": True}  # a cached file, or at once the error
     with _hub_errors(repo_id, filename, revision, what):
-        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision, **offline))
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,40 @@ def test_demo_overview_starts_with_one_sentence_in_every_rendering(tmp_path: Pat
     assert len({picture.tobytes() for picture in pictures}) == 4  # four different drawings of the sentence
     printed = capsys.readouterr().out
     assert all(f"rendering={name}:" in printed for name in RENDERINGS)
+
+
+def stdin_bytes(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape"))
+
+
+def test_render_of_a_megabyte_on_stdin_fills_the_strip(tmp_path: Path, capsys, monkeypatch) -> None:
+    # It wrote a blank 32 px PNG (Pango's width overflowed) and exited 0.
+    stdin_bytes(monkeypatch, b"lorem ipsum " * 90_000)
+    out = tmp_path / "long.png"
+    assert main(["render", "-o", str(out)]) == 0
+    image = read_png(out)
+    assert image.shape == (16, 529 * 16) and (image[:, : 528 * 16] < 255).any(axis=0).mean() > 0.5
+    assert "num_text_patches: 528" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "no TEXT given: stdin is empty"),
+        (b"\n\n", "no TEXT given: stdin is empty"),
+        (b"caf\xe9 au lait", r"stdin is not UTF-8 text \(byte 0xe9 at offset 3\); convert it first, e.g. iconv"),
+    ],
+)
+def test_render_refuses_empty_or_non_utf8_stdin(tmp_path: Path, capsys, monkeypatch, data, message) -> None:
+    stdin_bytes(monkeypatch, data)
+    assert main(["render", "-o", str(tmp_path / "x.png")]) == 1
+    error = capsys.readouterr().err
+    assert re.search(message, error), error
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_text_argument_that_is_not_utf8_is_named_so() -> None:
+    from pixel.render.base import check_text
+
+    with pytest.raises(ValueError, match=r"TEXT is not UTF-8: byte 0xe9 at character 3 could not be decoded"):
+        check_text(b"caf\xe9".decode("utf-8", "surrogateescape"), "TEXT")

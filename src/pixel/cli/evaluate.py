@@ -18,6 +18,18 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--renderer", help="renderer folder, when the model folder has none")
     parser.add_argument("--batch_size", type=int, default=32, help="strips per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--num-workers", "--num_workers", type=int, default=None, metavar="N",
+                        help="processes that render while the model runs (default: none for a few inputs, else "
+                             "up to 4)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no throughput line on stderr (the bar shows only on a terminal)")
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    if args.batch_size < 1:
+        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    if args.num_workers is not None and args.num_workers < 0:
+        raise ValueError(f"--num-workers must be >= 0, got {args.num_workers}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from pixel.finetune.model_folder import default_device, load_finetuned
     from pixel.finetune.run import evaluate_file
 
-    if args.batch_size < 1:
-        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    check_model_arguments(args)
     device = default_device(args.device)
     finetuned = load_finetuned(args.model, args.task, args.pooling_mode, args.renderer, device)
     folder = Path(args.model) if Path(args.model).is_dir() else Path.cwd()
@@ -55,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
         return evaluate_under_attack(args, finetuned, source, folder, name, device)
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
-    metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
+    metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output, args.num_workers, args.quiet)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))
     print(f"pixel evaluate: predictions written to {output}")
     return 0

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if config.task != args.task:
         raise ValueError(f"config file {args.config} is a {config.task!r} recipe, not {args.task!r}")
     config.validate()
-    results = finetune(config, resolve_resume(args.resume, config.output_dir))
+    results = finetune(config, resolve_resume(args.resume, config.output_dir), args.overwrite_output_dir)
     if results.get("validation") is not None or results.get("test") is not None:
         shown = {k: v for k, v in results.items() if k in ("validation", "test")}
         print(f"pixel finetune: {json.dumps(shown, sort_keys=True)}")

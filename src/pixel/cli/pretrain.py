@@ -27,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(PretrainConfig, args.config, parse_overrides(args.overrides or []), smoke=args.smoke)
     config.validate()
-    pretrain(config, resolve_resume(args.resume, config.output_dir))
+    pretrain(config, resolve_resume(args.resume, config.output_dir), args.overwrite_output_dir)
     return 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from pixel.cli.options import read_stdin
 
 HELP = "render text to a PNG strip of 16x16 patches (as PIXEL sees it)"
 
@@ -32,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_text(args: argparse.Namespace) -> str:
     if args.text is None or args.text == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise ValueError("no TEXT given: pass it as an argument or pipe it on stdin")
-        return sys.stdin.read().rstrip("\r\n")
+        return read_stdin("TEXT").rstrip("\r\n")
+    if not args.text.strip():
+        raise ValueError("no text given: TEXT is empty")
     return args.text
 
 

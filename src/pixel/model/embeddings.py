@@ -34,7 +34,14 @@ class PIXELPatchEmbeddings(nn.Module):
 
 
 class PIXELEmbeddings(nn.Module):
-    """cls_token [1, 1, D], position_embeddings [1, 1 + L, D] (2-D sin-cos, stored), patch_embeddings."""
+    """cls_token [1, 1, D], position_embeddings [1, 1 + L, D] (2-D sin-cos, stored), patch_embeddings.
+
+    ``check_pixel_range`` (default True): every forward pass checks that pixel_values lie in [0, 1] (one
+    min/max per batch; NaN fails too). Set ``model.vit.embeddings.check_pixel_range = False`` to skip it where
+    the inputs are known to be right (benchmarks); it is skipped inside ``torch.compile`` graphs.
+    """
+
+    check_pixel_range = True
 
     def __init__(self, config: PIXELConfig, dropout: bool = True) -> None:
         super().__init__()
@@ -78,6 +85,13 @@ class PIXELEmbeddings(nn.Module):
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """pixel_values [B, C, p, p*L] -> patch embeddings + positions 1..L [B, L, D] (CLS not included)."""
         length = self.check_pixel_values(pixel_values)
+        if self.check_pixel_range and not torch.compiler.is_compiling():
+            low, high = (float(v) for v in torch.aminmax(pixel_values.detach()))
+            if not 0.0 <= low <= high <= 1.0:  # also false for NaN
+                raise ValueError(
+                    f"pixel_values: expected [0, 1], got values in [{low:g}, {high:g}]; "
+                    "divide 0-255 images by 255 (pixel.render.batch.to_model_inputs does) and check for NaN"
+                )
         patches = self.patch_embeddings(pixel_values.to(self.patch_embeddings.projection.weight.dtype))
         return patches + self.position_embeddings[:, 1 : 1 + length]
 

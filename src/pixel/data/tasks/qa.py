@@ -95,7 +95,11 @@ def squad_from_records(path: str | Path, records: list[tuple[str, dict[str, Any]
         seen_ids.add(example.id)
         examples.append(example)
     if not examples:
-        raise DataFormatError(f"{path}: no usable questions")
+        raise DataFormatError(
+            f"{path}: no usable questions: {len(records)} read, {skipped_questions} dropped because none of their "
+            f"answers appears in the context at its answer_start ({skipped_answers} answers skipped so)"
+            if records else f"{path}: no usable questions: the file holds no question"
+        )
     return SquadData(examples, skipped_answers, skipped_questions)
 
 
