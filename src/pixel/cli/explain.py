@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+TITLE_CHARS = 240  # the text shown above the maps (the strip shows what the model read)
 HELP = ("Relevance map of a classifier's prediction over the strip: pixel explain --model DIR TEXT [--pair TEXT] "
         "[--method chefer|gradient] [--label NAME] [--word I | --patch P] [--output relevance.png] [--json]")
 
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import textwrap
 
     import numpy as np
 
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         maps = [relevance(finetuned.model, finetuned.renderer, text, method=args.method, label=label,
                           word=args.word, patch=args.patch)]
     title = args.text if args.pair is None else f"{args.text} ||| {args.pair}"
-    save_png(np.asarray(relevance_figure(maps, title)), args.output)
+    save_png(np.asarray(relevance_figure(maps, textwrap.shorten(title, TITLE_CHARS, placeholder=" ..."))),
+             args.output)
     for map_ in maps:
         if args.json:
             print(json.dumps({"label": map_.label, "probability": map_.probability, "method": map_.method,

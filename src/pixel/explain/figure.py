@@ -63,7 +63,7 @@ def overlay_strip(map_: Relevance, shown: int, scale: int) -> np.ndarray:
     return draw_patch_grid(blended, PATCH, scale=scale)
 
 
-def relevance_figure(maps: Sequence[Relevance], title: str | Sequence[str] = (), *, scale: int = 3,
+def relevance_figure(maps: Sequence[Relevance], title: str | Sequence[str] = (), *, scale: int = 2,
                      patches_per_line: int = 64) -> Image.Image:
     """An RGB picture of one or more relevance maps of the same strip (e.g. one per word): ``title`` lines,
     then per map its caption, the heat-overlaid strip (text patches and the end patch, wrapped every
