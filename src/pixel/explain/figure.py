@@ -15,13 +15,19 @@ from PIL import Image, ImageDraw
 
 from pixel.explain.relevance import Relevance
 from pixel.render.picture import draw_patch_grid, to_rgb
-from pixel.viz import BACKGROUND, CAPTION_FONT_SIZE, CAPTION_LINE_HEIGHT, MARGIN, PATCH, caption_font
+from pixel.viz import (
+    BACKGROUND,
+    CAPTION_FONT_SIZE,
+    CAPTION_LINE_HEIGHT,
+    LINE_GAP,
+    MARGIN,
+    PATCH,
+    ROW_GAP,
+    caption_font,
+)
 
 OVERLAY_ALPHA = 0.45
 BAR_HEIGHT = 24
-ROW_GAP = 4
-MAP_GAP = 14
-MARK_COLOUR = (0, 0, 0)
 BAR_COLOUR = (90, 90, 90)
 # jet, as the original's overlay: dark blue, blue, cyan, yellow, red, dark red
 HEAT_STOPS = np.array([0.0, 0.125, 0.375, 0.625, 0.875, 1.0])
@@ -83,7 +89,7 @@ def relevance_figure(maps: Sequence[Relevance], title: str | Sequence[str] = (),
     titles = [title] if isinstance(title, str) else list(title)
     header = [piece for text in [*titles, NOTE] for piece in textwrap.wrap(text, wrap) or [""]]
     map_height = CAPTION_LINE_HEIGHT + lines * (side + BAR_HEIGHT + 2 * ROW_GAP)
-    height = 2 * MARGIN + len(header) * CAPTION_LINE_HEIGHT + len(maps) * (map_height + MAP_GAP)
+    height = 2 * MARGIN + len(header) * CAPTION_LINE_HEIGHT + len(maps) * (map_height + LINE_GAP)
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = caption_font(CAPTION_FONT_SIZE)
@@ -92,7 +98,7 @@ def relevance_figure(maps: Sequence[Relevance], title: str | Sequence[str] = (),
         draw.text((MARGIN, y), text, fill=(0, 0, 0), font=font)
         y += CAPTION_LINE_HEIGHT
     for map_ in maps:
-        y += MAP_GAP
+        y += LINE_GAP
         draw.text((MARGIN, y), describe(map_), fill=(0, 0, 0), font=font)
         y += CAPTION_LINE_HEIGHT
         strip, bars = overlay_strip(map_, shown, scale), normalised(map_)
@@ -106,6 +112,6 @@ def relevance_figure(maps: Sequence[Relevance], title: str | Sequence[str] = (),
                     top = bar_bottom - max(1, round(bars[patch] * BAR_HEIGHT))
                     draw.rectangle([left + 1, top, left + side - 2, bar_bottom - 1], fill=BAR_COLOUR)
                 if patch == map_.patch:
-                    draw.rectangle([left, y, left + side - 1, y + side - 1], outline=MARK_COLOUR, width=max(2, scale))
+                    draw.rectangle([left, y, left + side - 1, y + side - 1], outline=(0, 0, 0), width=max(2, scale))
             y = bar_bottom + ROW_GAP
     return image
