@@ -244,7 +244,8 @@ def _read_out(rollout: torch.Tensor, targets: list[_Target], pooler: nn.Module |
     """Rows of R [N, T, T] that the classifier reads -> [N, L] relevance of the patches (see the module doc)."""
     patches = rollout[:, :, 1:]
     if targets[0].patch is not None:
-        return patches[torch.arange(len(targets)), 1 + torch.tensor([t.patch for t in targets])]
+        rows = torch.arange(len(targets), device=rollout.device)
+        return patches[rows, 1 + torch.tensor([t.patch for t in targets], device=rollout.device)]
     if pooler is None or pooler.kind == "cls":
         return patches[:, 0]
     hidden, mask = pooled_inputs

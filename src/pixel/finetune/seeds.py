@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,24 +59,20 @@ class SeedsSummary:
         return sorted({name for s in self.seeds for name in self.runs[s].get(split, {})})
 
     def mean(self, split: str, name: str) -> float:
-        values = self.values(split, name)
-        return sum(values) / len(values)
+        return statistics.fmean(self.values(split, name))
 
     def std(self, split: str, name: str) -> float | None:
         values = self.values(split, name)
-        if len(values) < 2:
-            return None
-        mean = sum(values) / len(values)
-        return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        return statistics.stdev(values) if len(values) > 1 else None
 
     def to_json(self) -> dict[str, Any]:
-        statistics = {kind: {split: {name: getattr(self, kind)(split, name) for name in self.metric_names(split)}
-                             for split in SPLITS if self.metric_names(split)} for kind in ("mean", "std")}
+        moments = {kind: {split: {name: getattr(self, kind)(split, name) for name in self.metric_names(split)}
+                          for split in SPLITS if self.metric_names(split)} for kind in ("mean", "std")}
         return {"seeds": self.seeds, "metric_for_best_model": self.metric, "greater_is_better": self.greater_is_better,
                 "best_seed": self.best_seed,
                 "best_folder": None if self.best_seed is None else seed_folder("", self.best_seed).name,
                 "runs": {str(seed): {"folder": seed_folder("", seed).name, **self.runs[seed]} for seed in self.seeds},
-                **statistics}
+                **moments}
 
     def table(self) -> str:
         """Markdown: one row per split and metric; mean, std, then each seed's value."""
