@@ -7,6 +7,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from pixel.text_table import markdown_table
+
 from .attacks import severity_label
 
 BAR_COLOURS = ((158, 202, 225), (66, 146, 198), (8, 69, 148), (8, 48, 107))
@@ -32,14 +34,11 @@ class RobustnessReport:
 
     def table(self) -> str:
         """A Markdown table of ``metric``: one row per attack, columns clean and each severity."""
-        header = ["attack", "clean", *(severity_label(s) for s in self.severities)]
-        rows = [header, ["---"] * len(header)]
+        rows = []
         for attack, by_severity in self.attacked.items():
             cells = [f"{by_severity[s][self.metric]:.4g}" if s in by_severity else "" for s in self.severities]
             rows.append([attack, f"{self.clean[self.metric]:.4g}", *cells])
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        return "\n".join("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
-                         for row in rows)
+        return markdown_table(["attack", "clean", *(severity_label(s) for s in self.severities)], rows)
 
     def to_json(self) -> dict[str, Any]:
         return {"task": self.task, "data": self.data, "metric": self.metric, "seed": self.seed,
