@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "pixel.cli.evaluate",
     "predict": "pixel.cli.predict",
     "attack": "pixel.cli.attack",
+    "embed": "pixel.cli.embed",
 }
 
 
