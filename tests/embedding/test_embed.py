@@ -136,6 +136,9 @@ def test_a_folder_without_a_complete_encoder_is_an_error(pretrained, tmp_path):
 
 
 def test_bad_arguments(pretrained):
+    import pixel
+
+    assert pixel.embed is embed  # the public name
     with pytest.raises(TypeError, match="wrap it in a list"):
         embed(pretrained, "one text")
     with pytest.raises(TypeError, match=r"texts\[1\] is a int"):
@@ -195,6 +198,7 @@ def test_an_empty_input_file_is_an_error_naming_it(pretrained, tmp_path, capsys,
         (["hello", "--file", "x.txt", "--output", "o.npy"], r"give the texts one way, not TEXT and --file"),
         (["--file", "missing.txt", "--output", "o.npy"], r"missing.txt: no such file"),
         (["hello", "--scatter", "o.png"], r"--scatter colours points by a label: give --jsonl"),
+        (["--retrieval", "a.txt", "b.txt", "--output", "o.npy"], r"--retrieval prints scores only"),
         (["--retrieval", "PARALLEL_EN", "SHORT"], r"parallel files: .*parallel.en.txt has 6 lines, .*short.txt has 1"),
     ],
 )

@@ -160,6 +160,9 @@ def _inputs(args: argparse.Namespace):
                                         ("--jsonl", args.jsonl), ("--retrieval", args.retrieval)) if given]
     if len(sources) > 1:
         raise ValueError(f"give the texts one way, not {' and '.join(sources)}")
+    if args.retrieval and (args.output or args.scatter):
+        raise ValueError("--retrieval prints scores only: drop --output and --scatter (embed the files one by one "
+                         "to keep their vectors)")
     if args.scatter and not (args.jsonl and args.label_field):
         raise ValueError("--scatter colours points by a label: give --jsonl FILE and --label-field NAME")
     if args.retrieval:

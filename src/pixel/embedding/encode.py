@@ -146,6 +146,7 @@ def embed(model: str | os.PathLike[str] | nn.Module, texts: Sequence[str], pooli
 
     model: a folder or Hub id (`load_encoder`: a pretraining checkpoint, a PIXELModel or a fine-tuned model),
         or a loaded `PIXELModel` or head (its ``vit`` is used) with ``renderer`` the TextRenderer of its strips.
+    device: "auto" is a GPU if there is one (a loaded model: where it is), else "cpu".
     renderer: with a folder, a renderer folder or backend name replacing the model's own.
     pooling: "mean", "max" or "cls" (module docstring). batch_size: strips per forward pass. num_workers:
         rendering processes (None: none for a few batches, else up to 4). precision: "auto" (bf16 where the
@@ -164,14 +165,18 @@ def embed(model: str | os.PathLike[str] | nn.Module, texts: Sequence[str], pooli
         raise ValueError("no texts to embed")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    device = default_device(device) if isinstance(device, str) else device
     if isinstance(model, (str, os.PathLike)):
+        device = default_device(device)
         encoder, renderer = load_encoder(model, renderer, max_seq_length, device)
     else:
         encoder = getattr(model, "vit", model)
         if not isinstance(encoder, PIXELModel) or renderer is None or isinstance(renderer, (str, os.PathLike)):
             raise TypeError("a loaded model needs renderer=its TextRenderer, and must be a PIXELModel or a head "
                             "with one as .vit; or pass a model folder")
+        if max_seq_length is not None:
+            raise ValueError("max_seq_length applies to a model folder's renderer; with a loaded model, render "
+                             "with a renderer of that length")
+        device = next(encoder.parameters()).device if device == "auto" else torch.device(device)
     dtype = autocast_dtype(precision, device)
     inference = Inference(PooledEncoder(encoder, pooling, dtype), TextFamily({}), texts, renderer, None, device,
                           batch_size, with_targets=False, num_workers=num_workers, progress=not quiet)
