@@ -3,20 +3,13 @@ files in sorted order."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import struct
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "parallel_messages.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("parallel_messages", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def write_mo(path: Path, messages: dict[str, str]) -> None:
@@ -37,7 +30,8 @@ def write_mo(path: Path, messages: dict[str, str]) -> None:
 
 
 def test_keeps_plain_messages_every_language_translated(tmp_path, monkeypatch):
-    script = load_script()
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    script = importlib.import_module("parallel_messages")
     common = {"": "Content-Type: text/plain; charset=UTF-8\n"}
     write_mo(tmp_path / "locale" / "de" / "LC_MESSAGES" / "demo.mo", {
         **common, "The file was not found": "Die Datei wurde nicht gefunden",
