@@ -56,6 +56,7 @@ bench: install
 	$(PY) benchmarks/pretrain.py
 	$(PY) benchmarks/finetune.py
 	$(PY) benchmarks/explain.py
+	$(PY) benchmarks/embed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

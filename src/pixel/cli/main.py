@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "predict": "pixel.cli.predict",
     "attack": "pixel.cli.attack",
     "explain": "pixel.cli.explain",
+    "embed": "pixel.cli.embed",
 }
 
 

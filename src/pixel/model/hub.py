@@ -147,6 +147,8 @@ def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: st
             + f". {_explain_shapes(state, model.config)}"
         )
     missing = [k for k in own if k not in state]
+    if missing and getattr(model, "requires_every_weight", False):  # a model used as it is, never trained
+        raise ValueError(f"{source} holds no complete {type(model).__name__}: it lacks {_summarise(missing)}")
     unused = [k for k in state if k not in own]
     model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
     if missing or unused:
