@@ -2,6 +2,7 @@
 # Fine-tune a small PIXEL model on the four offline data sets (docs/data-sources.md), one after the other,
 # with short CPU budgets; the numbers go into docs/results.md.
 #   sh scripts/finetune_offline_data.sh models/pixel-tiny data runs/offline
+#   SEEDS=1,2,3 sh scripts/finetune_offline_data.sh ...   (each run once per seed: <out>/<name>/summary.json)
 # data/ is the output folder of scripts/prepare_offline_data.py. Each run leaves <out>/<name>/results.json
 # (validation = best checkpoint on dev, test) and <out>/<name>.log.
 set -eu
@@ -12,9 +13,10 @@ PIXEL=${PIXEL:-pixel}
 mkdir -p "$OUT"
 # Shared short-budget settings (the recipes' 15k steps at batch 64 need a GPU): L 128 as the model was
 # pretrained, batch 16, learning rate 5e-4 with 5 warm-up steps and linear decay, one dev evaluation at the end,
-# fixed seed.
+# seed 42 (or each seed of $SEEDS).
+if [ -n "${SEEDS:-}" ]; then SEED="--seeds $SEEDS"; else SEED="--seed 42"; fi
 COMMON="--max_seq_length 128 --batch_size 16 --learning_rate 5e-4 --warmup_steps 5 --early_stopping_patience 0 \
---seed 42 --device cpu --progress false"
+$SEED --device cpu --progress false"
 
 # run NAME TASK DATA_SUBDIR TRAIN DEV TEST STEPS [EXTRA...]: one fine-tuning run (replacing an earlier one of the
 # same name), log in $OUT/NAME.log; a failure prints the command and the log's tail, and stops the script.

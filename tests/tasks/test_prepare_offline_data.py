@@ -80,3 +80,18 @@ def test_finetune_offline_data_prints_a_failing_command_and_its_log(tmp_path):
     assert f"turkish-pos failed: {fake} finetune pos --model no-model" in result.stderr
     assert "--overwrite_output_dir" in result.stderr
     assert "pixel finetune: error: model folder not found" in result.stderr.splitlines()[-1]
+
+
+def test_finetune_offline_data_runs_each_seed_of_seeds(tmp_path):
+    import subprocess
+
+    fake = tmp_path / "fake-pixel"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    script = SCRIPT.with_name("finetune_offline_data.sh")
+    result = subprocess.run(["sh", str(script), "no-model", str(tmp_path / "data"), str(tmp_path / "out")],
+                            env={"PATH": "/usr/bin:/bin", "PIXEL": str(fake), "SEEDS": "1,2,3"},
+                            capture_output=True, text=True, timeout=60)
+    command = result.stderr.splitlines()[0]
+    assert " --seeds 1,2,3 " in command
+    assert "--seed 42" not in command
