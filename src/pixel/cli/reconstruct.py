@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pixel.cli.options import add_rendering_arguments
+from pixel.resolve import is_repo_id
 
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
 
@@ -45,10 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
 
 
-def _is_hub_id(name: str) -> bool:
-    return name.count("/") == 1 and not name.startswith((".", "/", "~")) and not Path(name).exists()
-
-
 def shipped_model() -> Path | None:
     """models/pixel-tiny of the repository when its weights are there, else None."""
     return SHIPPED_MODEL if (SHIPPED_MODEL / "model.safetensors").is_file() else None
@@ -69,7 +66,7 @@ def _model_location(name: str | None) -> str:
         return str(path)
     if path.exists():
         raise ValueError(f"--model {name}: expected a folder, got a file; pass the folder that holds config.json")
-    if not _is_hub_id(name):
+    if not is_repo_id(name):
         raise FileNotFoundError(f"model folder not found: {name} (pass a folder written by save_pretrained, "
                                 "or a Hub id such as Team-PIXEL/pixel-base)")
     return name
