@@ -101,3 +101,16 @@ def test_rendering_option_of_fresh_and_continued_runs(tmp_path, corpus, capsys):
     assert load_renderer(tmp_path / "words" / "checkpoint-1").rendering == "words"
     assert main([*common, "--output_dir", str(tmp_path / "bad"), "--rendering", "fancy"]) == 1
     assert "unknown rendering 'fancy'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("recipe", sorted((ROOT / "configs" / "pretrain").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_recipe_runs_at_smoke_size(recipe, tmp_path, corpus):
+    import yaml
+
+    from pixel.render.folder import load_renderer
+
+    out = tmp_path / "run"
+    assert main(["pretrain", "--config", str(recipe), "--smoke", "--train_files", str(corpus),
+                 "--validation_files", str(corpus), "--output_dir", str(out)]) == 0
+    renderer = load_renderer(out / "checkpoint-4")
+    assert renderer.rendering == (yaml.safe_load(recipe.read_text()).get("rendering") or "continuous")
