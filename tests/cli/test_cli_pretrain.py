@@ -114,3 +114,21 @@ def test_every_recipe_runs_at_smoke_size(recipe, tmp_path, corpus):
                  "--validation_files", str(corpus), "--output_dir", str(out)]) == 0
     renderer = load_renderer(out / "checkpoint-4")
     assert renderer.rendering == (yaml.safe_load(recipe.read_text()).get("rendering") or "continuous")
+
+
+def test_evaluate_pretraining_script_agrees_with_the_run(tmp_path, corpus):
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    assert main(["pretrain", *SMOKE, "--train_files", str(corpus), "--validation_files", str(corpus),
+                 "--output_dir", str(out)]) == 0
+    logged = [m["val_loss"] for m in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
+              if m.get("step") == 4 and "val_loss" in m]
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate_pretraining.py"), str(out / "checkpoint-4"),
+                             str(out / "pretrain_config.yaml"), str(corpus)], capture_output=True, text=True,
+                            timeout=300, check=True)
+    report = json.loads(result.stdout)
+    assert report["val_loss"] == pytest.approx(logged[0], abs=1e-6)  # same strips, same masks as the run
+    assert report["ratio"] == pytest.approx(report["val_loss"] / report["zero_prediction_loss"])
+    assert report["zero_prediction_loss"] > 0

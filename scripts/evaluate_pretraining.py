@@ -2,7 +2,8 @@
 on the same validation strips and masks (the model's own mask, quota fill included) as the training run's
 validation.
 
-Usage: python evaluate.py MODEL_DIR RUN_CONFIG.yaml VALIDATION_FILE [--examples N]
+Usage: python scripts/evaluate_pretraining.py MODEL_DIR RUN_CONFIG.yaml VALIDATION_FILE [--examples N]
+(RUN_CONFIG: the run's recipe or its output folder's pretrain_config.yaml; it sets strip length, masking and seed.)
 """
 
 from __future__ import annotations
