@@ -104,7 +104,14 @@ def test_without_model_the_shipped_model_is_used_or_the_error_says_so(tmp_path, 
     if reconstruct.shipped_model() is not None:
         code = main(["reconstruct", "Hello world, pixels!", "-o", str(tmp_path / "recon.png")])
         assert code == 0
-        assert f"renderer: {reconstruct.SHIPPED_MODEL}" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"renderer: {reconstruct.SHIPPED_MODEL}" in out
+        # the shipped model named by a relative path is the same model: single masked patches, as trained
+        monkeypatch.chdir(reconstruct.SHIPPED_MODEL.parent)
+        assert main(["reconstruct", "Hello world, pixels!", "--model", reconstruct.SHIPPED_MODEL.name,
+                     "-o", str(tmp_path / "relative.png")]) == 0
+        loss_line = next(line for line in out.splitlines() if line.startswith("reconstruction loss"))
+        assert loss_line in capsys.readouterr().out
     monkeypatch.setattr(reconstruct, "SHIPPED_MODEL", tmp_path / "no-model")
     code = main(["reconstruct", "Hello", "-o", str(tmp_path / "other.png")])
     err = capsys.readouterr().err

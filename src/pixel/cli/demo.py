@@ -1,6 +1,6 @@
 """`pixel demo`: render a multilingual sample and write one picture per sample plus an overview (which starts
 with one sentence in each of the four renderings, one under the other); then let the shipped model
-(models/pixel-tiny) reconstruct masked patches of a multilingual strip.
+(models/pixel-cpu-bigrams) reconstruct masked patches of a multilingual strip.
 
 Each step is one function (samples -> encodings -> pictures -> reconstruction).
 """
@@ -41,7 +41,7 @@ SAMPLES: dict[str, Sample] = {
 # Drawn in every rendering (pixel.render.structured.RENDERINGS) at the top of overview.png.
 RENDERINGS_SAMPLE = "My cat loves oatmeal. PIXEL reads text as pixels."
 
-# One strip in the five languages pixel-tiny was trained on (none of these sentences is in its corpus).
+# One strip in five of the languages the shipped model was trained on (none of these sentences is in its corpus).
 RECONSTRUCTION_SAMPLE = (
     "PIXEL reads text as pictures and needs no vocabulary at all. Jede Sprache, die sich zeichnen lässt, kann "
     "es lesen. Lee el texto como una imagen, sin tokens. Ogni lingua che si può scrivere si legge così. "
@@ -119,7 +119,7 @@ def write_reconstruction(model_dir: Path, output_dir: Path) -> tuple[Path, float
     model = PIXELForPreTraining.from_pretrained(model_dir)
     image, loss, _details = reconstruct(
         model, load_renderer(model_dir), RECONSTRUCTION_SAMPLE, max_span_length=1, seed=0,
-        caption=f"Model: {model_dir.name} (models/pixel-tiny/README.md)", patches_per_line=64, scale=2,
+        caption=f"Model: {model_dir.name} (models/{model_dir.name}/README.md)", patches_per_line=64, scale=2,
     )
     return save_png(np.asarray(image), output_dir / "reconstruction.png"), loss
 
@@ -153,5 +153,5 @@ def run(args: argparse.Namespace) -> int:
               "repository); `pixel reconstruct TEXT --model DIR` works with any pretraining model")
         return 0
     path, loss = write_reconstruction(model_dir, output_dir)
-    print(f"wrote {path} (pixel-tiny filled in 25 % masked patches; reconstruction loss {loss:.3f})")
+    print(f"wrote {path} ({model_dir.name} filled in 25 % masked patches; reconstruction loss {loss:.3f})")
     return 0

@@ -12,9 +12,9 @@ from pixel.resolve import is_repo_id
 
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
 
-# The small model this project trained and ships (models/pixel-tiny/README.md); it lives in the source
+# The small model this project trained and ships (models/pixel-cpu-bigrams/README.md); it lives in the source
 # repository, next to src/, so a clone has it and an installed wheel does not.
-SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "models" / "pixel-tiny"
+SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "models" / "pixel-cpu-bigrams"
 INSTALL_HINT = (
     "Rendering needs the PangoCairo libraries: on Debian/Ubuntu `apt-get install libpango-1.0-0 "
     "libpangocairo-1.0-0 libpangoft2-1.0-0 libcairo2 fontconfig` and `pip install pangocairocffi` (or "
@@ -25,14 +25,14 @@ INSTALL_HINT = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", help="the text to render and reconstruct")
     parser.add_argument("--model", help="pretraining model: a folder saved with save_pretrained, or a Hub id "
-                        "(e.g. Team-PIXEL/pixel-base); default: models/pixel-tiny of the repository")
+                        "(e.g. Team-PIXEL/pixel-base); default: models/pixel-cpu-bigrams of the repository")
     parser.add_argument("-o", "--output", default="recon.png", help="picture to write (PNG; default recon.png)")
     parser.add_argument("--mask-ratio", type=float, default=0.25, help="share of the strip's patches to mask")
     parser.add_argument("--masking", choices=("span", "random"), default="span",
                         help="span masking of pretraining (default) or uniformly random patches")
     parser.add_argument("--max-span-length", type=int, default=None,
-                        help="longest masked span, 1-6 (default 6 as pixel-base's pretraining; 1 for pixel-tiny, "
-                        "which was trained on single masked patches)")
+                        help="longest masked span, 1-6 (default 6 as pixel-base's pretraining; 1 for the shipped "
+                        "models, which were trained on single masked patches)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mask (default 0)")
     parser.add_argument("--max-seq-length", type=int, default=None,
                         help="patches in the strip (default: the model's; shorter truncates position embeddings)")
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def shipped_model() -> Path | None:
-    """models/pixel-tiny of the repository when its weights are there, else None."""
+    """The shipped model folder of the repository when its weights are there, else None."""
     return SHIPPED_MODEL if (SHIPPED_MODEL / "model.safetensors").is_file() else None
 
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--patches-per-line: expected 0 (no wrapping) or more, got {args.patches_per_line}")
     max_span_length = args.max_span_length
     if max_span_length is None:
-        max_span_length = 1 if Path(model_location) == SHIPPED_MODEL else 6
+        max_span_length = 1 if Path(model_location).resolve() == SHIPPED_MODEL else 6
 
     import numpy as np
     import torch
