@@ -18,6 +18,16 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--renderer", help="renderer folder, when the model folder has none")
     parser.add_argument("--batch_size", type=int, default=32, help="strips per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    add_precision_argument(parser)
+
+
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """--precision of the inference commands (pixel.runtime.inference_precision decides what auto means)."""
+    from pixel.runtime import INFERENCE_PRECISIONS
+
+    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
+                        help="auto (default): bf16 autocast on GPUs and on CPUs with native bf16 (AVX-512 BF16, "
+                             "AMX), else fp32; fp32 to opt out")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pixel.finetune.model_folder import default_device, load_finetuned
     from pixel.finetune.run import evaluate_file
+    from pixel.runtime import inference_autocast
 
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
@@ -48,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     source = _data_source(args, finetuned.family.name)
     name = Path(source).stem if isinstance(source, str) else f"{source.name}_{source.split}".replace("/", "_")
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
-    metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
+    with inference_autocast(device, args.precision):
+        metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))
     print(f"pixel evaluate: predictions written to {output}")
     return 0

@@ -25,13 +25,16 @@ def run(args: argparse.Namespace) -> int:
 
     from pixel.finetune.model_folder import default_device, load_finetuned
     from pixel.finetune.run import predict_texts
+    from pixel.runtime import inference_autocast
 
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
     device = default_device(args.device)
     finetuned = load_finetuned(args.model, args.task, args.pooling_mode, args.renderer, device)
     options = {"pair": args.pair, "question": args.question, "context": args.context}
-    for example, prediction in predict_texts(finetuned, list(args.texts), options, device, args.batch_size):
+    with inference_autocast(device, args.precision):
+        results = predict_texts(finetuned, list(args.texts), options, device, args.batch_size)
+    for example, prediction in results:
         family = finetuned.family
         if args.json:
             print(json.dumps(family.to_json(example, prediction), ensure_ascii=False))
