@@ -99,9 +99,11 @@ def keep_freed_memory() -> bool:
     except OSError:
         return False
     # 1 GB, above any single tensor of a pixel-base step; glibc versions that cap the threshold take 32 MB.
+    # Setting it stops glibc's dynamic thresholds, so the trim threshold (a C int, default 128 kB: the heap
+    # would shrink and fault its pages in again after nearly every free) is raised too.
     if not (libc.mallopt(_M_MMAP_THRESHOLD, 1 << 30) or libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)):
         return False
-    return bool(libc.mallopt(_M_TRIM_THRESHOLD, 1 << 40))
+    return bool(libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30))
 
 
 def cpu_threads(data_workers: int) -> int:
