@@ -87,6 +87,10 @@ def test_keep_mask_follows_the_seed_and_the_probability() -> None:
     assert first.dtype == torch.bool and first.shape == (4, 1000)
     assert abs(first.float().mean().item() - 0.75) < 5 * math.sqrt(0.75 * 0.25 / 4000)
     assert kernels.keep_mask((3, 5), 1.0).all()  # odd sizes too
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):  # 0.0 / 1.0 in the dtype, the same draws
+        torch.manual_seed(3)
+        mask = kernels.keep_mask((4, 1000), 0.75, dtype)
+        assert mask.dtype == dtype and torch.equal(mask, first.to(dtype))
     with pytest.raises(ValueError, match="dropout_p"):
         kernels.dropout_attention(*qkv(), 0.0)
 
@@ -114,9 +118,9 @@ def test_the_model_gives_the_textbook_gradients_with_the_same_dropout_masks(monk
     generator = torch.Generator().manual_seed(5)
     masks: list[torch.Tensor] = []
 
-    def recording_mask(shape, keep_probability):
+    def recording_mask(shape, keep_probability, dtype):
         masks.append(torch.rand(shape, generator=generator) < keep_probability)
-        return masks[-1]
+        return masks[-1].to(dtype)
 
     chosen = []
     real_attention = kernels.attention
@@ -183,3 +187,19 @@ def test_linear_matches_torch_values_and_gradients(shape, bias) -> None:
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert layer(x).dtype == torch.bfloat16  # autocast's own (oneDNN bf16) kernel
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_dropout_statistics_and_gradient(dtype) -> None:
+    layer = kernels.Dropout(P)
+    x = torch.ones(64, 256, dtype=dtype, requires_grad=True)
+    torch.manual_seed(0)
+    out = layer(x)
+    dropped = out == 0
+    assert out.dtype == dtype
+    assert abs(dropped.float().mean().item() - P) < 5 * math.sqrt(P * (1 - P) / out.numel())
+    assert torch.equal(out[~dropped].float(), torch.full_like(out[~dropped].float(), 1 / (1 - P)).to(dtype).float())
+    out.float().sum().backward()
+    assert torch.equal(x.grad, out.detach())  # d out / d x = keep / (1 - p): the output itself for x = 1
+    assert torch.equal(layer.eval()(x), x)
+    assert torch.equal(kernels.Dropout(1.0)(x), torch.zeros_like(x))

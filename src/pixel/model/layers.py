@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from pixel.model.kernels import Linear, attention, eager_attention
+from pixel.model.kernels import Dropout, Linear, attention, eager_attention
 
 # transformers 4.17 `get_extended_attention_mask`: masked keys get -10000 added to their scores.
 MASKED_SCORE = -10000.0
@@ -79,7 +79,7 @@ class PIXELSelfOutput(nn.Module):
     def __init__(self, hidden_size: int, dropout: float) -> None:
         super().__init__()
         self.dense = Linear(hidden_size, hidden_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense(context))
@@ -116,7 +116,7 @@ class PIXELOutput(nn.Module):
     def __init__(self, hidden_size: int, intermediate_size: int, dropout: float) -> None:
         super().__init__()
         self.dense = Linear(intermediate_size, hidden_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense(hidden))
