@@ -34,7 +34,10 @@ def gradients(output: torch.Tensor, inputs) -> list[torch.Tensor]:
     return list(torch.autograd.grad((output.float() * weights).sum(), inputs))
 
 
-def test_dropout_attention_with_a_fixed_mask_matches_the_textbook_values_and_gradients() -> None:
+@pytest.mark.parametrize("chunk", [1, 1 << 18])  # one head per step (2-d oneDNN matmuls), many heads per step
+def test_dropout_attention_with_a_fixed_mask_matches_the_textbook_values_and_gradients(chunk, monkeypatch) -> None:
+    monkeypatch.setattr(kernels, "_ATTENTION_CHUNK_ELEMENTS", chunk)
+    monkeypatch.setattr(kernels, "_ONEDNN_MIN_MACS", 0)
     query, key, value, bias = qkv()
     keep = torch.rand(2, 3, 24, 24, generator=torch.Generator().manual_seed(1)) >= P
     expected = textbook(query, key, value, bias, keep, P)
@@ -172,12 +175,12 @@ def test_gradient_checkpointing_redraws_the_same_dropout_masks() -> None:
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(7, 12), (2, 5, 12)])
+@pytest.mark.parametrize("shape", [(7, 12), (300, 64), (2, 150, 64)])  # torch's kernel below the size limit
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_matches_torch_values_and_gradients(shape, bias) -> None:
     torch.manual_seed(0)
-    layer = kernels.Linear(12, 20, bias=bias)
-    reference = torch.nn.Linear(12, 20, bias=bias)
+    layer = kernels.Linear(shape[-1], 80, bias=bias)
+    reference = torch.nn.Linear(shape[-1], 80, bias=bias)
     reference.load_state_dict(layer.state_dict())
     x = torch.randn(shape, requires_grad=True)
     got, expected = layer(x), reference(x)

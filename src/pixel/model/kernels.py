@@ -91,19 +91,24 @@ def keep_mask(shape: tuple[int, ...], keep_probability: float, dtype: torch.dtyp
     return torch.from_numpy(np.multiply(kept, bits(one), dtype=bits)).view(dtype).view(shape)
 
 
+# Heads per step of `_DropoutAttention`: as many as keep a step's T x T tensors within ~1 MB of fp32 (1 for
+# pixel-base's 397 and 530 tokens; short strips take many heads at once, which saves Python overhead).
+_ATTENTION_CHUNK_ELEMENTS = 1 << 18
+
+
 class _DropoutAttention(torch.autograd.Function):
-    """One (example, head) at a time: its T x T scores, probabilities and mask stay in the CPU's cache between
-    the ops (the whole [B, H, T, T] tensors do not), and each matmul is a plain 2-d one, which oneDNN runs at
-    twice MKL's fp32 rate. Forward + backward of a pixel-base layer, 1 thread: ~1.5x faster in fp32 than
-    the same math on whole tensors, ~1.1x in bf16 (where drawing the mask takes much of the time)."""
+    """A few (example, head) pairs at a time: their T x T scores, probabilities and mask stay in the CPU's
+    cache between the ops (the whole [B, H, T, T] tensors do not), and with one head per step each matmul is
+    a plain 2-d one, which oneDNN runs at twice MKL's fp32 rate. Forward + backward of a pixel-base layer,
+    1 thread: ~1.5x faster in fp32 than the same math on whole tensors, ~1.1x in bf16 (where drawing the mask
+    takes much of the time)."""
 
     @staticmethod
     def forward(ctx, query, key, value, bias, dropout_p, keep):  # type: ignore[override]
         batch, heads, tokens, dim = query.shape
-        square = (batch, heads, tokens, tokens)
         with torch.autocast(query.device.type, enabled=False):
             if keep is None:
-                keep = keep_mask(square, 1.0 - dropout_p, query.dtype)
+                keep = keep_mask((batch, heads, tokens, tokens), 1.0 - dropout_p, query.dtype)
             keep = keep.to(query.dtype).reshape(batch * heads, tokens, tokens)
             query = (query * (1.0 / math.sqrt(dim))).flatten(0, 1)  # scaled once: [B H, T, d], not T x T
             key, value = key.flatten(0, 1), value.flatten(0, 1)
@@ -111,7 +116,7 @@ class _DropoutAttention(torch.autograd.Function):
             bias = bias.expand(batch, heads, 1, tokens).flatten(0, 1)
             probs = torch.empty_like(keep)
             context = torch.empty_like(value)
-            for i in range(batch * heads):
+            for i in _chunks(batch * heads, tokens):
                 torch.softmax(_matmul_t(query[i], key[i]).add_(bias[i]), -1, out=probs[i])
                 context[i] = _matmul_t(probs[i] * keep[i], value_t[i])
             # The 1 / (1 - p) scale goes on the [B, H, T, d] context rather than on the T x T probabilities.
@@ -128,31 +133,42 @@ class _DropoutAttention(torch.autograd.Function):
             grad = (grad_context.to(value.dtype) * (1.0 / (1.0 - ctx.dropout_p))).flatten(0, 1)
             key_t = key.transpose(-1, -2).contiguous()
             grad_query, grad_key, grad_value = torch.empty_like(query), torch.empty_like(key), torch.empty_like(value)
-            grad_scores = torch.empty(tokens, tokens, dtype=probs.dtype)
-            for i in range(batch_heads):
-                torch.mm((probs[i] * keep[i]).t(), grad[i], out=grad_value[i])
+            for i in _chunks(batch_heads, tokens):
+                torch.matmul((probs[i] * keep[i]).transpose(-1, -2), grad[i], out=grad_value[i])
                 grad_probs = _matmul_t(grad[i], value[i]).mul_(keep[i])
-                torch._softmax_backward_data(grad_probs, probs[i], -1, probs.dtype, grad_input=grad_scores)
+                grad_scores = torch._softmax_backward_data(grad_probs, probs[i], -1, probs.dtype)
                 grad_query[i] = _matmul_t(grad_scores, key_t[i])
-                torch.mm(grad_scores.t(), query[i], out=grad_key[i])
+                torch.matmul(grad_scores.transpose(-1, -2), query[i], out=grad_key[i])
             grad_query.mul_(1.0 / math.sqrt(dim))
         batch, heads = grad_context.shape[:2]
         return (grad_query.view(batch, heads, tokens, -1), grad_key.view(batch, heads, tokens, -1),
                 grad_value.view(batch, heads, tokens, -1), None, None, None)
 
 
+def _chunks(count: int, tokens: int):
+    """Indices of the steps of `_DropoutAttention` over ``count`` heads: ints (2-d slices) or ranges."""
+    size = max(1, _ATTENTION_CHUNK_ELEMENTS // (tokens * tokens))
+    if size == 1:
+        return range(count)
+    return (slice(start, min(start + size, count)) for start in range(0, count, size))
+
+
 def _matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a [m, k] @ b [n, k]^T: oneDNN for fp32 on a CPU (no transpose needed: b is its weight layout)."""
-    if a.dtype == torch.float32 and torch.backends.mkldnn.is_available():
+    """a [..., m, k] @ b [..., n, k]^T; 2-d fp32 on a CPU through oneDNN (b is already its weight layout)."""
+    if a.dim() == 2 and _use_onednn(a, b):
         return _onednn_matmul(a, b)
-    return torch.mm(a, b.t())
+    return torch.matmul(a, b.transpose(-1, -2))
+
+
+# Below this many elements torch's own dropout is faster (numpy's generator costs ~20 us to set up).
+_NUMPY_MASK_MIN = 4096
 
 
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """``F.dropout``; on a CPU with the mask of `keep_mask` (its random numbers ~3x faster than torch's)."""
     if not training or p == 0.0:
         return x
-    if x.device.type != "cpu" or p >= 1.0 or torch.compiler.is_compiling():
+    if x.device.type != "cpu" or p >= 1.0 or x.numel() < _NUMPY_MASK_MIN or torch.compiler.is_compiling():
         return F.dropout(x, p, training=True)
     return (x * keep_mask(tuple(x.shape), 1.0 - p, x.dtype)).mul_(1.0 / (1.0 - p))
 
@@ -176,9 +192,14 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     return F.linear(x, weight, bias)
 
 
+# Below this many multiply-adds oneDNN's per-call overhead outweighs its faster kernel (measured, 1 thread).
+_ONEDNN_MIN_MACS = 1 << 20
+
+
 def _use_onednn(x: torch.Tensor, weight: torch.Tensor) -> bool:
     return (
         x.device.type == "cpu"
+        and x.numel() * weight.shape[0] >= _ONEDNN_MIN_MACS
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and not torch.is_autocast_enabled("cpu")
