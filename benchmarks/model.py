@@ -170,11 +170,13 @@ def peak_section(args, device: torch.device) -> dict[str, float]:
 
 
 def gemm_shapes(args) -> None:
-    """fp32 GFLOP/s of the encoder's linear layers (B x 397 tokens) through MKL (torch default) and oneDNN."""
+    """fp32 GFLOP/s of the encoder's linear layers (B x kept tokens) through MKL (torch default) and oneDNN."""
+    config = PIXELConfig.variant(args.size)
     tokens = args.batch_size * (num_kept(args.num_patches, 0.25) + 1)
-    print(f"   pixel-base linear layers, fp32, {tokens} tokens: MKL -> oneDNN GFLOP/s (forward | grad input | "
+    print(f"   pixel-{args.size} linear layers, fp32, {tokens} tokens: MKL -> oneDNN GFLOP/s (forward | grad input | "
           "grad weight)")
-    for n_in, n_out in ((768, 768), (768, 3072), (3072, 768)):
+    hidden, intermediate = config.hidden_size, config.intermediate_size
+    for n_in, n_out in ((hidden, hidden), (hidden, intermediate), (intermediate, hidden)):
         x, w, grad = torch.randn(tokens, n_in), torch.randn(n_out, n_in), torch.randn(tokens, n_out)
         flops = 2 * tokens * n_in * n_out
         products = ((x, w.t()), (grad, w), (grad.t().contiguous(), x))  # forward, grad input, grad weight
