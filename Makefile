@@ -55,6 +55,8 @@ bench: install
 	$(PY) benchmarks/model.py --steps 2
 	$(PY) benchmarks/pretrain.py
 	$(PY) benchmarks/finetune.py
+	$(PY) benchmarks/explain.py
+	$(PY) benchmarks/embed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

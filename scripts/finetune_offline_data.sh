@@ -16,13 +16,21 @@ mkdir -p "$OUT"
 COMMON="--max_seq_length 128 --batch_size 16 --learning_rate 5e-4 --warmup_steps 5 --early_stopping_patience 0 \
 --seed 42 --device cpu --progress false"
 
-# run NAME TASK DATA_SUBDIR TRAIN DEV TEST STEPS [EXTRA...]: one fine-tuning run, log in $OUT/NAME.log
+# run NAME TASK DATA_SUBDIR TRAIN DEV TEST STEPS [EXTRA...]: one fine-tuning run (replacing an earlier one of the
+# same name), log in $OUT/NAME.log; a failure prints the command and the log's tail, and stops the script.
 run() {
   name=$1 task=$2 dir=$DATA/$3 train=$4 dev=$5 test=$6 steps=$7
   shift 7
-  $PIXEL finetune "$task" --model "$MODEL" --train "$dir/$train" --validation "$dir/$dev" --test "$dir/$test" \
-    --output_dir "$OUT/$name" $COMMON --max_steps "$steps" --eval_every "$steps" --save_every "$steps" "$@" \
-    > "$OUT/$name.log" 2>&1
+  set -- $PIXEL finetune "$task" --model "$MODEL" --train "$dir/$train" --validation "$dir/$dev" \
+    --test "$dir/$test" --output_dir "$OUT/$name" --overwrite_output_dir $COMMON --max_steps "$steps" \
+    --eval_every "$steps" --save_every "$steps" "$@"
+  if ! "$@" > "$OUT/$name.log" 2>&1; then
+    echo "$name failed: $*" >&2
+    echo "last lines of $OUT/$name.log:" >&2
+    tail -n 20 "$OUT/$name.log" >&2
+    exit 1
+  fi
+  echo "$name: $OUT/$name/results.json"
 }
 
 run turkish-pos pos turkish tr-train.conllu tr-dev.conllu tr-test.conllu 40

@@ -108,3 +108,60 @@ def test_a_hub_id_and_a_local_folder_of_the_same_layout_load_the_same(tmp_path, 
         ("Team-PIXEL/pixel-base", "text_renderer_config.json", "v1"),
         ("Team-PIXEL/pixel-base", "NotoSans-Regular.ttf", "v1"),
     ]
+
+
+def test_a_missing_local_folder_shaped_like_a_repo_id_is_no_such_folder(tmp_path, monkeypatch):
+    # `mf/doesnotexist` took ~23 s of Hub retries and then blamed the Hub cache.
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("no Hub lookup expected"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mf" / "pixel-tiny").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"no such folder: mf/pixel-tny \(the folder mf exists here but holds "
+                                                r"no pixel-tny; did you mean mf/pixel-tiny\?\)"):
+        resolve_file("mf/pixel-tny", "config.json", what="model folder")
+
+
+def test_an_unreachable_hub_fails_at_once_from_the_cache(monkeypatch):
+    import huggingface_hub
+    import huggingface_hub.utils
+
+    import pixel.resolve
+
+    calls = []
+
+    def cache_only_download(repo_id, filename, revision=None, local_files_only=False):
+        calls.append(local_files_only)
+        raise hub_error(huggingface_hub.utils.LocalEntryNotFoundError)
+
+    monkeypatch.setattr(pixel.resolve, "hub_reachable", lambda: False)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", cache_only_download)
+    with pytest.raises(FileNotFoundError, match="not in the local cache and the Hub cannot be reached"):
+        resolve_file("owner/missing", "config.json")
+    assert calls == [True]  # the cache only: no retries against an unreachable Hub
+
+
+def test_the_connectivity_check_is_one_short_connection(monkeypatch):
+    import socket
+
+    from huggingface_hub import constants
+
+    import pixel.resolve
+
+    monkeypatch.undo()  # the real check, with a stand-in socket
+    attempts = []
+
+    def refuse(address, timeout):
+        attempts.append((address, timeout))
+        raise OSError("unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    pixel.resolve.hub_reachable.cache_clear()
+    try:
+        assert pixel.resolve.hub_reachable() is False and pixel.resolve.hub_reachable() is False
+    finally:
+        pixel.resolve.hub_reachable.cache_clear()
+    assert len(attempts) == 1 and attempts[0][1] <= 3

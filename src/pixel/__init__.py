@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "reconstruct": "pixel.viz",
     "reconstruction_figure": "pixel.viz",
     "loss_curve_figure": "pixel.viz",
+    "embed": "pixel.embedding.encode",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -209,7 +209,7 @@ class FigureLayout:
         return left, top, left + (end - start) * PATCH * self.scale, top + self.row_height
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def caption_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The bundled Noto Sans (Latin, Greek, Cyrillic captions), else Pillow's default font."""
     from pixel.render.base import DEFAULT_FONT_FILE
 
@@ -262,7 +262,7 @@ def reconstruction_figure(
         raise ValueError(f"patches_per_line: must be >= 1 or None, got {patches_per_line}")
     patches_per_line = min(patches_per_line, shown)
 
-    font = _font(CAPTION_FONT_SIZE)
+    font = caption_font(CAPTION_FONT_SIZE)
     captions = [caption] if isinstance(caption, str) else list(caption)
     if shown < num_patches:
         captions.append(f"Showing patches 0-{shown - 1} of {num_patches} (text + end patch + {margin_patches} more).")
@@ -339,7 +339,7 @@ def loss_curve_figure(
     pad = (y_hi - y_lo) * 0.05 or max(abs(y_hi) * 0.05, 1e-3)
     y_lo, y_hi = y_lo - pad, y_hi + pad
 
-    font = _font(12)
+    font = caption_font(12)
     image = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(image)
     left, right, top, bottom = 70, width - 20, 34, height - 40

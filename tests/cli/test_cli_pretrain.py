@@ -73,3 +73,31 @@ def test_unknown_keys_and_bad_values_are_clear_errors(tmp_path, corpus, capsys):
     assert main(["pretrain", *SMOKE, "--train_files", str(corpus), "--output_dir",
                  str(tmp_path / "none"), "--resume"]) == 1
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_rendering_option_of_fresh_and_continued_runs(tmp_path, corpus, capsys):
+    """--rendering builds a fresh renderer that way (rendered in 2 DataLoader workers) and is saved with the
+    checkpoints; continuing from them keeps it, and a contradicting --rendering is refused unless the renderer
+    folder is named explicitly."""
+    from pixel.render.folder import load_renderer
+
+    out = tmp_path / "bigrams"
+    common = ["pretrain", *SMOKE, "--train_files", str(corpus), "--max_steps", "2", "--save_every", "2"]
+    assert main([*common, "--output_dir", str(out), "--rendering", "bigrams", "--num_workers", "2"]) == 0
+    assert "renderer a fresh PangoCairoTextRenderer (rendering='bigrams')" in capsys.readouterr().out
+    checkpoint = out / "checkpoint-2"
+    assert json.loads((checkpoint / "text_renderer_config.json").read_text())["rendering"] == "bigrams"
+    assert load_renderer(checkpoint).rendering == "bigrams"
+
+    continued = ["--init_from", str(checkpoint), "--max_steps", "1"]
+    assert main([*common, *continued, "--output_dir", str(tmp_path / "again")]) == 0
+    assert load_renderer(tmp_path / "again" / "checkpoint-1").rendering == "bigrams"
+    assert main([*common, *continued, "--output_dir", str(tmp_path / "no"), "--rendering", "continuous"]) == 1
+    err = capsys.readouterr().err
+    assert "draws rendering='bigrams', but rendering='continuous' was asked for" in err and "Traceback" not in err
+    assert not (tmp_path / "no" / "checkpoint-1").exists()
+    assert main([*common, *continued, "--output_dir", str(tmp_path / "words"), "--renderer", str(checkpoint),
+                 "--rendering", "words"]) == 0
+    assert load_renderer(tmp_path / "words" / "checkpoint-1").rendering == "words"
+    assert main([*common, "--output_dir", str(tmp_path / "bad"), "--rendering", "fancy"]) == 1
+    assert "unknown rendering 'fancy'" in capsys.readouterr().err

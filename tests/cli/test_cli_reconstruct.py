@@ -98,6 +98,7 @@ def test_reconstruct_bad_arguments_are_clean_errors(model_dir, tmp_path, capsys,
 
 @pytest.mark.parametrize("where", ["import", "first render"])
 def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path, capsys, monkeypatch, where):
+    import pixel.render.choose as choose
     import pixel.render.folder as folder
     import pixel.render.pangocairo as pangocairo
 
@@ -108,6 +109,7 @@ def test_missing_renderer_libraries_explain_what_to_install(model_dir, tmp_path,
 
     if where == "import":
         monkeypatch.setattr(folder, "renderer_class", unavailable)
+        monkeypatch.setattr(choose, "renderer_class", unavailable)
     else:
         monkeypatch.setattr(pangocairo._Native, "__init__", unavailable)
     code = main(["reconstruct", "Hello", "--model", str(model_dir), "-o", str(tmp_path / "r.png")])
@@ -128,3 +130,22 @@ def test_without_model_the_shipped_model_is_used_or_the_error_says_so(tmp_path, 
     err = capsys.readouterr().err
     assert code == 1 and "--model is required" in err and "no-model" in err
     assert not (tmp_path / "other.png").exists()
+
+
+def test_reconstruct_takes_the_rendering_of_the_model_or_of_the_option(model_dir, tmp_path, capsys):
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    folder = tmp_path / "bigram-model"
+    PIXELForPreTraining.from_pretrained(model_dir).save_pretrained(folder)
+    PangoCairoTextRenderer(max_seq_length=64, rendering="bigrams").save_pretrained(folder)
+    output = str(tmp_path / "recon.png")
+    assert main(["reconstruct", "My cat loves oatmeal.", "--model", str(folder), "-o", output]) == 0
+    assert f"renderer: {folder} (rendering bigrams)" in capsys.readouterr().out
+    assert main(["reconstruct", "Hello", "--model", str(folder), "-o", output, "--rendering", "continuous"]) == 1
+    assert "draws rendering='bigrams', but rendering='continuous' was asked for" in capsys.readouterr().err
+    assert main(["reconstruct", "Hello", "--model", str(folder), "-o", output, "--renderer", str(folder),
+                 "--rendering", "words"]) == 0
+    assert f"renderer: {folder} (rendering words)" in capsys.readouterr().out
+    assert main(["reconstruct", "Hello", "--model", str(model_dir), "-o", output, "--rendering", "mono",
+                 "--max-seq-length", "64"]) == 0
+    assert "(rendering mono)" in capsys.readouterr().out

@@ -28,6 +28,16 @@ def tiny_pretrained(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def pos_model(tiny_pretrained, tmp_path_factory) -> Path:
+    """A POS model fine-tuned one step on tests/data/tasks/tiny.conllu (for evaluate/predict tests)."""
+    from pixel.cli.main import main
+
+    out = tmp_path_factory.mktemp("pos") / "model"
+    assert main(finetune_command("pos", tiny_pretrained, TASK_DATA / "tiny.conllu", out, None, "--max_steps", "1")) == 0
+    return out
+
+
 def finetune_command(task: str, model: Path, train: Path, output: Path, validation: Path | None = None,
                      *extra: str) -> list[str]:
     """Arguments of a smoke-size `pixel finetune` run on the CPU."""

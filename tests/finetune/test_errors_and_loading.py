@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
 from pixel.cli.main import main
 
 from .conftest import TASK_DATA, finetune_command
@@ -47,14 +45,6 @@ def test_finetune_input_errors(tiny_pretrained, tmp_path, capsys):
                                  str(tiny_pretrained), "--max_steps", "1")) == 0
 
 
-@pytest.fixture(scope="module")
-def pos_model(tiny_pretrained, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pos") / "model"
-    data = TASK_DATA / "tiny.conllu"
-    assert main(finetune_command("pos", tiny_pretrained, data, out, None, "--max_steps", "1")) == 0
-    return out
-
-
 def test_evaluate_and_predict_errors(pos_model, tiny_pretrained, tmp_path, capsys):
     assert main(["evaluate", "--model", str(pos_model), "--data", str(TASK_DATA / "bad_head.conllu")]) == 1
     assert "bad_head.conllu:" in _error(capsys)
@@ -77,6 +67,17 @@ def test_qa_predict_needs_question_and_context(tiny_pretrained, tmp_path, capsys
     capsys.readouterr()
     assert main(["predict", "--model", str(out), "--question", "Who?"]) == 1
     assert "--question Q --context C" in _error(capsys)
+    # Many questions: JSON lines of question and context (plain lines cannot hold both)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "Who wrote it?", "context": "Ada wrote it."}) + "\n"
+                         + json.dumps({"question": "Where?", "context": "In London."}) + "\n")
+    assert main(["predict", "--model", str(out), "--file", str(questions), "--json", "--quiet"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in records] == ["q1", f"{questions}:2"] and all("answer" in r for r in records)
+    plain = tmp_path / "questions.txt"
+    plain.write_text("Who wrote it?\n")
+    assert main(["predict", "--model", str(out), "--file", str(plain)]) == 1
+    assert 'questions.txt:1: a QA model needs JSON lines with "question" and "context"' in _error(capsys)
 
 
 def _as_original(folder, drop=("pixel_task", "task_settings", "pooling_mode", "add_layer_norm")):

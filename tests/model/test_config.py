@@ -134,5 +134,25 @@ def test_variants_base_is_pixel_base_and_tiny_is_the_original_tiny_checkpoint() 
         assert getattr(original_tiny, key) == value, key
     config = PIXELConfig.variant("tiny", image_size=[16, 256], hidden_dropout_prob=0.0)
     assert (config.hidden_size, config.num_patches, config.hidden_dropout_prob) == (32, 16, 0.0)
-    with pytest.raises(ValueError, match="unknown model variant 'huge'; choose one of base, tiny"):
+    with pytest.raises(ValueError, match="unknown model variant .huge.; choose one of base, small, lotz-tiny, tiny"):
         PIXELConfig.variant("huge")
+
+
+def test_unknown_config_keys_are_warned_about_once(tmp_path, caplog):
+    # Accepted silently before: a typo such as "hiden_size" left the field at its default.
+    import logging
+
+    config = json.loads((GOLDEN / "tiny-pixel" / "config.json").read_text())
+    config.update(hiden_size=64, my_setting=1)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with caplog.at_level(logging.WARNING, logger="pixel.model.config"):
+        first = PIXELConfig.from_pretrained(tmp_path)
+        PIXELConfig.from_pretrained(tmp_path)
+    warnings = [r.getMessage() for r in caplog.records if "does not use" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "hiden_size (did you mean hidden_size?), my_setting; they are kept" in warnings[0]
+    assert first.my_setting == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pixel.model.config"):
+        PIXELConfig.from_pretrained(GOLDEN / "tiny-pixel")  # the original's config (torch_dtype, transformers_version): no warning
+    assert not caplog.records

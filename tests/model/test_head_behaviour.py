@@ -68,6 +68,36 @@ def test_pma_matches_the_spelled_out_original() -> None:
     assert not torch.allclose(pma(changed, mask)[0], pma(hidden, mask)[0])
 
 
+def test_patch_weights_are_the_poolings_own_shares() -> None:
+    """mean: 1/n per text patch; max: the share of dimensions whose max a patch holds (counted here from the
+    pooled vector itself); pmaK: the seed's softmax over the patches, head-averaged (reference_pma's weights)."""
+    from pixel.model.pooling import SequencePoolingHead
+
+    torch.manual_seed(0)
+    hidden = torch.randn(2, 5, 16)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.float32)
+    mean = SequencePoolingHead(16, 0.0, "mean").eval()
+    torch.testing.assert_close(mean.patch_weights(hidden, mask), mask / mask.sum(1, keepdim=True))
+    head = SequencePoolingHead(16, 0.0, "max").eval()
+    pooled = head(hidden, mask)  # [2, 16]
+    features = head.ln(head.activation(head.linear(hidden)))
+    for b in range(2):
+        holders = [int(((features[b, :, d] == pooled[b, d]) & (mask[b] == 1)).nonzero()[0]) for d in range(16)]
+        expected = torch.tensor([holders.count(i) / 16 for i in range(5)])
+        torch.testing.assert_close(head.patch_weights(hidden, mask)[b], expected)
+    pma = SequencePoolingHead(16, 0.0, "pma4", add_layer_norm=False).eval()
+    weights = pma.patch_weights(hidden, mask)
+    mab = pma.pooling.pooler.mab
+    q = pma.pooling.pooler.S[0] @ mab.fc_q.weight.T + mab.fc_q.bias
+    k = (hidden @ mab.fc_k.weight.T + mab.fc_k.bias) * mask[..., None]
+    per_head = [torch.softmax(q[:, h * 4 : h * 4 + 4] @ k[..., h * 4 : h * 4 + 4].transpose(1, 2) / 4.0, -1)
+                for h in range(4)]
+    torch.testing.assert_close(weights, torch.stack(per_head).mean(0)[:, 0])
+    assert (weights[0, 3:] > 0).all()  # PMA's quirk: padding keeps softmax weight
+    with pytest.raises(ValueError, match="cls pooling reads one vector"):
+        SequencePoolingHead(16, 0.0, "cls").patch_weights(hidden, mask)
+
+
 @pytest.mark.parametrize("mode", ["mean", "max", "cls", "pma4"])
 def test_padding_content_reaches_the_logits_only_with_pma(mode: str) -> None:
     """Padding patches are masked as keys in the encoder and dropped by mean/max pooling, so their pixels do

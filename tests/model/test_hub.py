@@ -135,15 +135,19 @@ def test_finetuned_checkpoint_with_vit_config_and_truncated_positions(tmp_path: 
 
 
 def test_shape_mismatch_names_key_and_shapes(tmp_path: Path) -> None:
+    # A hidden_size that does not fit the weights printed a ~6 KB line of every tensor and suggested
+    # max_seq_length: now a few examples and the config field that explains them.
     PIXELModel(tiny_config()).save_pretrained(tmp_path)
-    with pytest.raises(ValueError, match=r"layernorm\.weight: checkpoint \[32\] vs model \[48\]"):
+    with pytest.raises(ValueError, match=r"\d+ tensors do not fit, e.g. .*checkpoint \[1, 1, 32\] vs model \[1, 1, "
+                                         r"48\].*the config has hidden_size=48 but the weights have 32") as caught:
         PIXELModel.from_pretrained(tmp_path, hidden_size=48, num_attention_heads=4)
+    assert len(str(caught.value)) < 800 and "max_seq_length" not in str(caught.value)
     config = json.loads((tmp_path / "config.json").read_text())
     config["image_size"] = [16, 512]
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(
         ValueError,
-        match=r"position_embeddings: checkpoint \[1, 17, 32\] vs model \[1, 33, 32\].*max_seq_length",
+        match=r"position_embeddings: checkpoint \[1, 17, 32\] vs model \[1, 33, 32\].*max_seq_length=16",
     ):
         PIXELModel.from_pretrained(tmp_path)
 
@@ -169,9 +173,25 @@ def test_missing_files_and_unsafe_pickles(tmp_path: Path) -> None:
         PIXELModel.from_pretrained(tmp_path)
     # A pickle that would run code on unrestricted loading is refused, not executed.
     torch.save({"weight": torch.zeros(1), "payload": ToyPayload()}, tmp_path / "pytorch_model.bin")
-    with pytest.raises(ValueError, match="not a loadable tensor-only checkpoint"):
+    with pytest.raises(ValueError, match="not a loadable tensor-only checkpoint: it holds pickled code") as caught:
         PIXELModel.from_pretrained(tmp_path)
     assert not ToyPayload.unpickled
+    # torch's own message advises weights_only=False, the unsafe path: not repeated.
+    assert "weights_only" not in str(caught.value) and "_mark_unpickled" in str(caught.value)
+
+
+def test_truncated_weights_are_one_error_naming_the_file(tmp_path: Path, capsys) -> None:
+    # A raw SafetensorError from the API and a traceback from `pixel reconstruct` before.
+    from pixel.cli.main import main
+
+    PIXELForPreTraining(tiny_config()).save_pretrained(tmp_path)
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=rf"the weights file {weights} is corrupt or truncated .*save the model again"):
+        PIXELForPreTraining.from_pretrained(tmp_path)
+    assert main(["reconstruct", "text", "--model", str(tmp_path), "-o", str(tmp_path / "r.png")]) == 1
+    error = capsys.readouterr().err
+    assert f"the weights file {weights} is corrupt or truncated" in error and "Traceback" not in error
 
 
 class ToyPayload:

@@ -325,6 +325,22 @@ def test_bad_inputs_are_clear_errors() -> None:
         PIXELModel({"hidden_size": 32})  # type: ignore[arg-type]
 
 
+def test_pixel_values_out_of_range_or_nan_are_refused() -> None:
+    # 0-255 floats gave a loss of 1.25 and NaN inputs a nan loss, silently.
+    model = PIXELForPreTraining(tiny_config()).eval()
+    pixel_values, attention_mask = strips()
+    with pytest.raises(ValueError, match=r"pixel_values: expected \[0, 1\], got values in \[0\.\d+, 2\d\d\.\d+\]"):
+        model(pixel_values * 255, attention_mask)
+    broken = pixel_values.clone()
+    broken[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"expected \[0, 1\], got values in \[nan, nan\]"):
+        model.vit(broken, attention_mask)
+    with pytest.raises(ValueError, match=r"expected \[0, 1\]"):
+        model(pixel_values - 0.5, attention_mask)
+    model.vit.embeddings.check_pixel_range = False  # the documented way out (benchmarks)
+    assert torch.isfinite(model(pixel_values * 255, attention_mask).loss)
+
+
 def test_pretraining_from_scratch_initialises_the_patch_embedding_like_the_original_run():
     """Xavier-uniform kernel on its [D, C*p*p] view and PyTorch's default conv bias (the original pretraining
     script swapped in fresh embeddings after the N(0, initializer_range) init); the other layers keep it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,63 @@ def test_demo_writes_one_picture_per_sample_and_an_overview(tmp_path: Path, caps
     assert overview.shape[0] > 32 * len(SAMPLES)
     printed = capsys.readouterr().out
     assert printed.count("wrote ") == len(SAMPLES) + 1 + len(reconstruction)
+
+
+def test_demo_overview_starts_with_one_sentence_in_every_rendering(tmp_path: Path, capsys) -> None:
+    """overview.png: RENDERINGS_SAMPLE drawn by each rendering, one under the other at the top (8 px margins,
+    a 14 px label above each), then the samples."""
+    from pixel.cli.demo import RENDERINGS_SAMPLE
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+    from pixel.render.picture import crop_to_text, draw_patch_grid
+    from pixel.render.structured import RENDERINGS
+
+    assert main(["demo", "--output-dir", str(tmp_path), "--scale", "2"]) == 0
+    overview = read_png(tmp_path / "overview.png")
+    y, pictures = 8, []
+    for name in RENDERINGS:
+        encoding = PangoCairoTextRenderer(rendering=name)(RENDERINGS_SAMPLE)
+        picture = draw_patch_grid(crop_to_text(encoding), 16, encoding.sep_patches, 2)
+        y += 14
+        assert np.array_equal(overview[y : y + picture.shape[0], 8 : 8 + picture.shape[1]], picture), name
+        y += picture.shape[0] + 8
+        pictures.append(picture)
+    assert len({picture.tobytes() for picture in pictures}) == 4  # four different drawings of the sentence
+    printed = capsys.readouterr().out
+    assert all(f"rendering={name}:" in printed for name in RENDERINGS)
+
+
+def stdin_bytes(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape"))
+
+
+def test_render_of_a_megabyte_on_stdin_fills_the_strip(tmp_path: Path, capsys, monkeypatch) -> None:
+    # It wrote a blank 32 px PNG (Pango's width overflowed) and exited 0.
+    stdin_bytes(monkeypatch, b"lorem ipsum " * 90_000)
+    out = tmp_path / "long.png"
+    assert main(["render", "-o", str(out)]) == 0
+    image = read_png(out)
+    assert image.shape == (16, 529 * 16) and (image[:, : 528 * 16] < 255).any(axis=0).mean() > 0.5
+    assert "num_text_patches: 528" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "no TEXT given: stdin is empty"),
+        (b"\n\n", "no TEXT given: stdin is empty"),
+        (b"caf\xe9 au lait", r"stdin is not UTF-8 text \(byte 0xe9 at offset 3\); convert it first, e.g. iconv"),
+    ],
+)
+def test_render_refuses_empty_or_non_utf8_stdin(tmp_path: Path, capsys, monkeypatch, data, message) -> None:
+    stdin_bytes(monkeypatch, data)
+    assert main(["render", "-o", str(tmp_path / "x.png")]) == 1
+    error = capsys.readouterr().err
+    assert re.search(message, error), error
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_text_argument_that_is_not_utf8_is_named_so() -> None:
+    from pixel.render.base import check_text
+
+    with pytest.raises(ValueError, match=r"TEXT is not UTF-8: byte 0xe9 at character 3 could not be decoded"):
+        check_text(b"caf\xe9".decode("utf-8", "surrogateescape"), "TEXT")

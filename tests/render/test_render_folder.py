@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,3 +113,67 @@ def test_unknown_keys_warn(tmp_path):
     (tmp_path / CONFIG_NAME).write_text(json.dumps({**config, "colour": "red"}))
     with pytest.warns(UserWarning, match="ignoring unknown key 'colour'"):
         load_renderer(tmp_path)
+
+
+# ------------------------------------------------------------------ a named font that is not in the folder
+HASHED = "49e6dc219d1a1a1c9236acaf05a48b542002016a6dc877ee72baab085a84257b.3f28e7f4b38e1efe1b6da4a3732404c1"
+
+
+def original_folder(path, font_file, fonts):
+    """A renderer folder as the Team-PIXEL repos have it: config naming ``font_file``, files ``fonts``."""
+    path.mkdir(parents=True)
+    for name in fonts:
+        shutil.copy(DEFAULT_FONT_FILE, path / name)
+    config = {"font_file": font_file, "font_size": 8, "dpi": 120, "max_seq_length": 529, "pixels_per_patch": 16,
+              "rgb": False, "pad_size": 3, "fonts_list": ["Noto Sans"], "text_renderer_type": "PangoCairoTextRenderer"}
+    (path / CONFIG_NAME).write_text(json.dumps(config))
+    (path / "config.json").write_text("{}")
+    return path
+
+
+@pytest.mark.parametrize(
+    "named, present",
+    [(HASHED, "GoNotoCurrent.ttf"),  # PIXEL-M4's last-checkpoint/: a hashed cache name for GoNotoCurrent.ttf
+     ("GoNotoCurrent.ttf", HASHED)],  # the font stored under its cache name only (no suffix: found by its bytes)
+)
+def test_a_missing_named_font_falls_back_to_the_only_font(tmp_path, named, present):
+    path = original_folder(tmp_path / "last-checkpoint", named, [present])
+    with pytest.warns(UserWarning, match=f"the font '{named}' it names is not there; using {present}"):
+        renderer = load_renderer(path)
+    assert Path(renderer.font_file) == path / present
+    reference = PangoCairoTextRenderer(font_file=DEFAULT_FONT_FILE)
+    assert np.array_equal(renderer("Ünïcode text").pixel_values, reference("Ünïcode text").pixel_values)
+
+
+def test_a_missing_named_font_without_a_single_stand_in_is_a_clear_error(tmp_path):
+    two = original_folder(tmp_path / "two", HASHED, ["GoNotoCurrent.ttf", "NotoSans-Regular.otf"])
+    with pytest.raises(FileNotFoundError, match=r"no 49e6.* in the renderer folder .*two/49e6.* does not exist\), "
+                       r"and no other font can stand in for '49e6.*': the folder holds 2 font files "
+                       r"\(GoNotoCurrent.ttf, NotoSans-Regular.otf\); its files: .*config.json.*font_file=PATH"):
+        load_renderer(two)
+    none = original_folder(tmp_path / "none", "GoNotoCurrent.ttf", [])
+    with pytest.raises(FileNotFoundError, match=r"none/GoNotoCurrent.ttf does not exist.*holds no font file "
+                       r"\(.ttf, .otf, .ttc\); its files: config.json, text_renderer_config.json"):
+        load_renderer(none)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Path(load_renderer(none, font_file=DEFAULT_FONT_FILE).font_file) == DEFAULT_FONT_FILE  # own font
+
+
+def test_a_hub_repo_falls_back_to_its_only_font(tmp_path, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.utils import EntryNotFoundError
+
+    repo = original_folder(tmp_path / "pixel-m4", HASHED, ["GoNotoCurrent.ttf"])
+
+    def download(repo_id, filename, revision=None):
+        if not (repo / filename).is_file():
+            raise EntryNotFoundError(f"{filename} not found")
+        return str(repo / filename)
+
+    listed = ["GoNotoCurrent.ttf", "config.json", "last-checkpoint/GoNotoCurrent.ttf", CONFIG_NAME]
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(huggingface_hub, "list_repo_files", lambda repo_id, revision=None: listed)
+    with pytest.warns(UserWarning, match="using GoNotoCurrent.ttf"):
+        renderer = load_renderer("Team-PIXEL/pixel-m4")
+    assert Path(renderer.font_file) == repo / "GoNotoCurrent.ttf" and renderer.rendering == "bigrams"

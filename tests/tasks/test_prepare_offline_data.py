@@ -62,3 +62,21 @@ def test_prepare_offline_data(tmp_path):
     assert len(test) == 2
     train = read_classification(out / "bbc" / "train.jsonl", text_column="text")
     assert "Mutu £15.8m" in [e.text for e in train]  # the Latin-1 article (index 10 -> train)
+
+
+def test_finetune_offline_data_prints_a_failing_command_and_its_log(tmp_path):
+    # The script failed silently: its error was only in the per-run log.
+    import subprocess
+
+    fake = tmp_path / "fake-pixel"
+    fake.write_text("#!/bin/sh\necho 'loading the model'\necho 'pixel finetune: error: model folder not found' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    script = SCRIPT.with_name("finetune_offline_data.sh")
+    result = subprocess.run(["sh", str(script), "no-model", str(tmp_path / "data"), str(tmp_path / "out")],
+                            env={"PATH": "/usr/bin:/bin", "PIXEL": str(fake)}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert f"turkish-pos failed: {fake} finetune pos --model no-model" in result.stderr
+    assert "--overwrite_output_dir" in result.stderr
+    assert "pixel finetune: error: model folder not found" in result.stderr.splitlines()[-1]

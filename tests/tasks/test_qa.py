@@ -9,6 +9,8 @@ as (chars) 'text': 13 (0,1) 'P', 14 (1,5) 'aris', ..., 22 (25,27) 'mo', 23 (27,3
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -250,3 +252,20 @@ def test_postprocess_rejects_nan_logits(squad, paris_encoding):
     start[0, 20] = np.nan
     with pytest.raises(ValueError, match="NaN or inf"):
         postprocess_qa(example, features, start, end)
+
+
+def test_no_usable_questions_says_how_many_and_why(tmp_path):
+    # It said "no usable questions" without the counts and reasons that read_squad's docs promise.
+    from pixel.data.tasks.qa import read_squad
+    from pixel.data.tasks.reading import DataFormatError
+
+    records = [{"id": str(i), "question": "Who?", "context": "Ada wrote it.",
+                "answers": {"text": ["Ada"], "answer_start": [5]}} for i in range(2)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(DataFormatError, match=r"no usable questions: 2 read, 2 dropped because none of their answers "
+                                              r"appears in the context at its answer_start \(2 answers skipped so\)"):
+        read_squad(path)
+    (tmp_path / "empty.json").write_text('{"data": []}')
+    with pytest.raises(DataFormatError, match="no usable questions: the file holds no question"):
+        read_squad(tmp_path / "empty.json")

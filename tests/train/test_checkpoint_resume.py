@@ -116,7 +116,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from pixel.train.trainer import Trainer
     save_file, rng_saves = ckpt.save_file, []
     def save_file_pausing_in_the_second_save(tensors, filename, metadata=None):
-        if Path(filename).name == ckpt.RNG_STATE:
+        if ckpt.RNG_STATE in Path(filename).name:  # (written as a temporary file, then renamed)
             rng_saves.append(filename)
             if len(rng_saves) == 2:
                 marker = Path({marker!r})
@@ -164,3 +164,33 @@ def test_resolve_resume_finds_the_newest_complete_checkpoint(tmp_path):
         ckpt.resolve_resume("latest", tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="not found"):
         ckpt.resolve_resume(str(tmp_path / "checkpoint-3"), tmp_path)
+
+
+def test_an_optimizer_state_missing_a_tensor_names_the_file(tmp_path):
+    # It raised KeyError: 'exp_avg' inside optimizer.step() after resuming.
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    task = toy_task(tmp_path, max_steps=1, save_every=1)
+    Trainer(task, task.config).train()
+    path = Path(task.config.output_dir) / "checkpoint-1" / ckpt.OPTIMIZER_STATE
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    tensors = load_file(str(path))
+    dropped = next(key for key in tensors if key.endswith(".exp_avg"))
+    save_file({k: v for k, v in tensors.items() if k != dropped}, str(path), metadata=metadata)
+    other = toy_task(tmp_path / "other")
+    with pytest.raises(ckpt.CheckpointError, match=rf"optimizer\.safetensors: the optimizer state of "
+                                                   rf"{dropped[: -len('.exp_avg')]} lacks exp_avg; resume from an older"):
+        Trainer(other, other.config).resume(path.parent)
+
+
+def test_every_checkpoint_file_has_the_same_mode(tmp_path):
+    # optimizer.safetensors and rng_state.safetensors were 0600 (safetensors' own mode), everything else 0644.
+    task = toy_task(tmp_path, max_steps=1, save_every=1)
+    Trainer(task, task.config).train()
+    folder = Path(task.config.output_dir) / "checkpoint-1"
+    modes = {path.name: path.stat().st_mode & 0o777 for path in folder.iterdir()}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert set(modes.values()) == {0o666 & ~umask}, modes

@@ -93,3 +93,26 @@ def test_packed_examples_fit_the_strip(tmp_path):
     for text in dataset.packed_examples():
         assert sum(4 * len(line) for line in text.split(" ")) <= limit + 4 * text.count(" ")
         assert 4 * len(text) - 4 * text.count(" ") < limit
+
+
+def test_the_rendering_reaches_the_workers(tmp_path):
+    """A bigram renderer is pickled into 2 DataLoader workers and renders there exactly as in the process."""
+    import pytest
+
+    pytest.importorskip("pangocairocffi")
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+
+    corpus = write_corpus(tmp_path / "c.txt", lines=40)
+
+    def batches(rendering, workers):
+        renderer = PangoCairoTextRenderer(max_seq_length=64, rendering=rendering)
+        dataset = PretrainingDataset(TextSource(files=[str(corpus)]), renderer, 2, masker=StubMasker(64),
+                                     min_patches=2, seed=3)
+        return take(dataset, workers, 3)
+
+    in_process, with_workers = batches("bigrams", 0), batches("bigrams", 2)
+    for a, b in zip(in_process, with_workers, strict=True):
+        for key in a:
+            assert torch.equal(a[key], b[key]), key
+    continuous = batches("continuous", 2)
+    assert not torch.equal(continuous[0]["pixel_values"], in_process[0]["pixel_values"])

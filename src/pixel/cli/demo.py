@@ -1,5 +1,6 @@
-"""`pixel demo`: render a multilingual sample and write one picture per sample plus an overview; then let the
-shipped model (models/pixel-tiny) reconstruct masked patches of a multilingual strip.
+"""`pixel demo`: render a multilingual sample and write one picture per sample plus an overview (which starts
+with one sentence in each of the four renderings, one under the other); then let the shipped model
+(models/pixel-tiny) reconstruct masked patches of a multilingual strip.
 
 Each step is one function (samples -> encodings -> pictures -> reconstruction).
 """
@@ -36,6 +37,9 @@ SAMPLES: dict[str, Sample] = {
     "words": ["PIXEL", "starts", "every", "word", "on", "a", "new", "patch", "."],
 }
 
+
+# Drawn in every rendering (pixel.render.structured.RENDERINGS) at the top of overview.png.
+RENDERINGS_SAMPLE = "My cat loves oatmeal. PIXEL reads text as pixels."
 
 # One strip in the five languages pixel-tiny was trained on (none of these sentences is in its corpus).
 RECONSTRUCTION_SAMPLE = (
@@ -74,16 +78,31 @@ def overview_picture(pictures: dict[str, np.ndarray], gap: int = 8) -> np.ndarra
     return np.asarray(canvas)
 
 
-def write_pictures(encodings: dict[str, Encoding], output_dir: Path, scale: int) -> list[Path]:
-    """One gridded picture per encoding (cropped to its text) and ``overview.png``; returns the files."""
-    from pixel.render.picture import crop_to_text, draw_patch_grid, save_png
+def render_renderings(text: str) -> dict[str, Encoding]:
+    """``text`` in each rendering; keys "rendering=NAME"."""
+    from pixel.render.pangocairo import PangoCairoTextRenderer
+    from pixel.render.structured import RENDERINGS
 
-    pictures = {
-        name: draw_patch_grid(crop_to_text(encoding), encoding.pixel_values.shape[0], encoding.sep_patches, scale)
-        for name, encoding in encodings.items()
-    }
+    return {f"rendering={name}": PangoCairoTextRenderer(rendering=name)(text) for name in RENDERINGS}
+
+
+def gridded(encoding: Encoding, scale: int) -> np.ndarray:
+    """The encoding cropped to its text, upscaled, with the patch grid: uint8 [H, W, 3]."""
+    from pixel.render.picture import crop_to_text, draw_patch_grid
+
+    return draw_patch_grid(crop_to_text(encoding), encoding.pixel_values.shape[0], encoding.sep_patches, scale)
+
+
+def write_pictures(encodings: dict[str, Encoding], output_dir: Path, scale: int,
+                   renderings: dict[str, Encoding] | None = None) -> list[Path]:
+    """One gridded picture per encoding and ``overview.png`` (``renderings`` first, then every encoding);
+    returns the files."""
+    from pixel.render.picture import save_png
+
+    pictures = {name: gridded(encoding, scale) for name, encoding in encodings.items()}
     written = [save_png(picture, output_dir / f"{name}.png") for name, picture in pictures.items()]
-    written.append(save_png(overview_picture(pictures), output_dir / "overview.png"))
+    shown = {name: gridded(encoding, scale) for name, encoding in (renderings or {}).items()} | pictures
+    written.append(save_png(overview_picture(shown), output_dir / "overview.png"))
     return written
 
 
@@ -120,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
     for name, encoding in encodings.items():
         note = f", unrenderable: {describe_chars(encoding.unrenderable_chars)}" if encoding.unrenderable_chars else ""
         print(f"{name:>9}: {encoding.num_text_patches:3d} text patches{note}")
-    for path in write_pictures(encodings, output_dir, args.scale):
+    renderings = render_renderings(RENDERINGS_SAMPLE)
+    for name, encoding in renderings.items():
+        print(f"{name:>20}: {encoding.num_text_patches:3d} text patches of {RENDERINGS_SAMPLE!r}")
+    for path in write_pictures(encodings, output_dir, args.scale, renderings):
         print(f"wrote {path}")
 
     from pixel.cli.reconstruct import SHIPPED_MODEL, shipped_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 HELP = ("Evaluate a fine-tuned model: pixel evaluate --model DIR (--data FILE | --dataset NAME [--dataset_config "
-        "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]")
+        "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]; under attack: --attack KIND|all [--severity S]")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,18 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch_size", type=int, default=32, help="strips per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     add_precision_argument(parser)
+    parser.add_argument("--num-workers", "--num_workers", type=int, default=None, metavar="N",
+                        help="processes that render while the model runs (default: none for a few inputs, else "
+                             "up to 4)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no throughput line on stderr (the bar shows only on a terminal)")
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    if args.batch_size < 1:
+        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    if args.num_workers is not None and args.num_workers < 0:
+        raise ValueError(f"--num-workers must be >= 0, got {args.num_workers}")
 
 
 def add_precision_argument(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +43,8 @@ def add_precision_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pixel.cli.attack import add_evaluate_arguments
+
     add_model_arguments(parser)
     parser.add_argument("--data", help="labelled file in the task's format")
     parser.add_argument("--dataset", help="a Hugging Face dataset instead of --data (needs pip install "
@@ -41,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{key}", help="column of --dataset (pos, ner, parsing; default as in finetune)")
     parser.add_argument("--output", help="predictions file (JSON lines); default: predictions_<data name>.jsonl "
                                          "in the model folder (current folder for a Hub id)")
+    add_evaluate_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,16 +66,21 @@ def run(args: argparse.Namespace) -> int:
     from pixel.finetune.run import evaluate_file
     from pixel.runtime import inference_autocast
 
-    if args.batch_size < 1:
-        raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    check_model_arguments(args)
     device = default_device(args.device)
     finetuned = load_finetuned(args.model, args.task, args.pooling_mode, args.renderer, device)
     folder = Path(args.model) if Path(args.model).is_dir() else Path.cwd()
     source = _data_source(args, finetuned.family.name)
     name = Path(source).stem if isinstance(source, str) else f"{source.name}_{source.split}".replace("/", "_")
+    if args.attack:
+        from pixel.cli.attack import evaluate_under_attack
+
+        with inference_autocast(device, args.precision):
+            return evaluate_under_attack(args, finetuned, source, folder, name, device)
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
     with inference_autocast(device, args.precision):
-        metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output)
+        metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output, args.num_workers,
+                                   args.quiet)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))
     print(f"pixel evaluate: predictions written to {output}")
     return 0

@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "finetune": "pixel.cli.finetune",
     "evaluate": "pixel.cli.evaluate",
     "predict": "pixel.cli.predict",
+    "attack": "pixel.cli.attack",
+    "explain": "pixel.cli.explain",
+    "embed": "pixel.cli.embed",
 }
 
 

@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, "YAML file of settings (configs/pretrain/*.yaml); keys not given keep their "
                               "defaults")
     parser.epilog = ("Any config key can be set on the command line: --max_steps 3 --output_dir out "
-                     "--train_files 'corpus/*.txt' --model.hidden_size 64 --init_from DIR_OR_HUB_ID")
+                     "--train_files 'corpus/*.txt' --model_variant small --model.hidden_size 64 --init_from "
+                     "DIR_OR_HUB_ID --rendering bigrams|words|mono|continuous --bigram_unit grapheme")
     collect_overrides(parser)
 
 
@@ -26,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(PretrainConfig, args.config, parse_overrides(args.overrides or []), smoke=args.smoke)
     config.validate()
-    pretrain(config, resolve_resume(args.resume, config.output_dir))
+    pretrain(config, resolve_resume(args.resume, config.output_dir), args.overwrite_output_dir)
     return 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+from pixel.cli.options import add_rendering_arguments
 
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
 
@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="patches in the strip (default: the model's; shorter truncates position embeddings)")
     parser.add_argument("--renderer", default=None, help="renderer folder or Hub id (default: the renderer saved "
                         "with the model, else PangoCairo with the bundled Noto Sans)")
+    add_rendering_arguments(parser, default=None)
     parser.add_argument("--patches-per-line", type=int, default=64,
                         help="wrap the strip after this many patches (0 = one line)")
     parser.add_argument("--scale", type=int, default=2, help="nearest-neighbour upscaling of the strips (1-8)")
@@ -77,24 +78,6 @@ def _model_location(name: str | None) -> str:
     return name
 
 
-def _load_renderer(renderer: str | None, model: str) -> tuple[Any, str]:
-    """The renderer to use and a description of where it came from."""
-    from pixel.render.folder import CONFIG_NAME, DEFAULT_BACKEND, load_renderer, renderer_class
-
-    if renderer is not None:
-        return load_renderer(renderer), renderer
-    if Path(model).is_dir():
-        for folder in (Path(model), Path(model) / "renderer"):
-            if (folder / CONFIG_NAME).is_file():
-                return load_renderer(folder), str(folder)
-    else:
-        try:
-            return load_renderer(model), model
-        except (FileNotFoundError, OSError, ValueError) as err:
-            print(f"pixel reconstruct: no renderer in {model} ({err}); using the default", file=sys.stderr)
-    return renderer_class(DEFAULT_BACKEND)(), "PangoCairo default (Noto Sans)"
-
-
 @contextlib.contextmanager
 def _explain_missing_renderer_libraries() -> Iterator[None]:
     """Turn a missing native/Python rendering library into an error that says what to install."""
@@ -120,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from pixel.model.pixel import PIXELForPreTraining
+    from pixel.render.choose import choose_renderer
     from pixel.render.picture import check_png_path, save_png
     from pixel.runtime import inference_autocast
     from pixel.viz import reconstruct
@@ -129,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                           "cpu" if args.device == "auto" else args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
     with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision):
-        renderer, renderer_source = _load_renderer(args.renderer, model_location)
+        renderer, renderer_source = choose_renderer(args.renderer, model_location, args.rendering,
+                                                    args.bigram_unit)
         # Native Pango/cairo handles are created on the first render, inside reconstruct.
         image, loss, details = reconstruct(
             model, renderer, args.text, mask_ratio=args.mask_ratio, span=args.masking == "span", seed=args.seed,
@@ -139,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
         )
     save_png(np.asarray(image), output)
     print(f"reconstruction loss: {loss:.6f} ({details.masked_text_patches} masked text patches)")
-    print(f"renderer: {renderer_source}")
+    print(f"renderer: {renderer_source} (rendering {getattr(renderer, 'rendering', 'continuous')})")
     print(f"wrote {output} ({image.size[0]} x {image.size[1]} px)")
     return 0

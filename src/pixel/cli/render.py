@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from pixel.cli.options import read_stdin
 
 HELP = "render text to a PNG strip of 16x16 patches (as PIXEL sees it)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pixel.cli.options import add_rendering_arguments
     from pixel.render.folder import BACKENDS, DEFAULT_BACKEND
 
     parser.add_argument("text", nargs="?", default=None, help="text to render; '-' or omitted: read stdin")
@@ -21,19 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BACKEND,
         help="pangocairo (default; fine-tuning renders) or pygame (the renderer of pixel-base's pretraining data)",
     )
-    parser.add_argument(
-        "--rendering",
-        choices=("continuous", "bigrams", "words", "mono"),
-        default="continuous",
-        help="continuous (default, the original PIXEL), bigrams (PIXEL-M4: two characters per patch), words (each "
-        "word starts a patch) or mono (monospaced, two characters per patch); pangocairo only",
-    )
-    parser.add_argument(
-        "--bigram-unit",
-        choices=("codepoint", "grapheme"),
-        default="codepoint",
-        help="what --rendering bigrams pairs: code points (default, PIXEL-M4) or whole grapheme clusters",
-    )
+    add_rendering_arguments(parser, default="continuous")
     parser.add_argument("--font", metavar="FILE", help="font file (default: the Noto Sans shipped with pixel)")
     parser.add_argument("--rgb", action="store_true", help="render in RGB instead of grey")
     parser.add_argument("--max-seq-length", type=int, default=529, help="patches per strip (default 529)")
@@ -43,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_text(args: argparse.Namespace) -> str:
     if args.text is None or args.text == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise ValueError("no TEXT given: pass it as an argument or pipe it on stdin")
-        return sys.stdin.read().rstrip("\r\n")
+        return read_stdin("TEXT").rstrip("\r\n")
+    if not args.text.strip():
+        raise ValueError("no text given: TEXT is empty")
     return args.text
 
 

@@ -8,8 +8,13 @@ running the model, the endless shuffled training stream, validation metrics for 
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +90,21 @@ class Family:
         """Examples for ``pixel predict`` from its command-line texts."""
         raise NotImplementedError
 
+    def parse_record(self, record: dict[str, Any], where: str) -> Any:
+        """One example for ``pixel predict --file`` from a JSON line: {"text": ...} (a sentence of words for
+        POS, NER and parsing, or "words": [...]) and "pair" for pair models. ``where`` names it in errors."""
+        text, pair = record.get("text"), record.get("pair")
+        words = record.get("words", record.get("tokens"))
+        if text is None and isinstance(words, list) and all(isinstance(w, str) for w in words):
+            text = " ".join(words)
+        if not isinstance(text, str) or not (pair is None or isinstance(pair, str)):
+            raise ValueError(f"{where}: expected a JSON object with a \"text\" string (and \"pair\" for text "
+                             f"pairs), got {json.dumps(record, ensure_ascii=False)[:80]}")
+        try:
+            return self.parse_inputs([text], {"pair": None if pair is None else [pair]})[0]
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+
 
 # ---------------------------------------------------------------------------------------------------- batches
 
@@ -135,8 +155,6 @@ def run_model(model: nn.Module, family: Family, features: list[Feature], device:
 def build_features(family: Family, examples: list[Any], renderer: Any,
                    vocabulary: LabelVocabulary | None) -> tuple[list[Feature], Any]:
     """Features of all examples and the Counter of labels unseen in training."""
-    from collections import Counter
-
     unseen: Counter[str] = Counter()
     features: list[Feature] = []
     for index, example in enumerate(examples):
@@ -147,17 +165,109 @@ def build_features(family: Family, examples: list[Any], renderer: Any,
 def predict_examples(model: nn.Module, family: Family, examples: list[Any], renderer: Any,
                      vocabulary: LabelVocabulary | None, device: torch.device | str, batch_size: int,
                      with_targets: bool = True) -> tuple[list[Any], float | None, Any]:
-    """Predictions of ``examples`` (one per example), the mean loss and the unseen-label Counter."""
-    features, unseen = build_features(family, examples, renderer, vocabulary)
-    if not features:
-        raise ValueError("no model input could be built from the examples")
-    was_training = model.training
-    model.eval()
-    try:
-        results, loss = run_model(model, family, features, device, batch_size, with_targets)
-    finally:
-        model.train(was_training)
-    return family.decode(examples, features, results, vocabulary), loss, unseen
+    """Predictions of ``examples`` (one per example), the mean loss and the unseen-label Counter (see
+    :class:`Inference`)."""
+    inference = Inference(model, family, examples, renderer, vocabulary, device, batch_size, with_targets)
+    predictions = [prediction for _example, prediction in inference]
+    return predictions, inference.loss, inference.unseen
+
+
+def default_workers(num_examples: int, batch_size: int) -> int:
+    """DataLoader workers that render for :class:`Inference`: none for a few batches (starting workers costs
+    more), else up to 4, leaving a core to the model."""
+    if num_examples <= 2 * batch_size:
+        return 0
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+class _RenderedChunks(torch.utils.data.Dataset):
+    """Item k: (features, unseen-label Counter) of examples [k * size, (k + 1) * size), rendered where the
+    DataLoader runs it (a worker); an error is returned, to be raised unwrapped in the main process."""
+
+    def __init__(self, family: Family, examples: list[Any], renderer: Any, vocabulary: LabelVocabulary | None,
+                 size: int) -> None:
+        self.family, self.examples, self.renderer, self.vocabulary, self.size = (family, examples, renderer,
+                                                                                 vocabulary, size)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.examples) / self.size)
+
+    def __getitem__(self, index: int) -> tuple[list[Feature], Counter] | Exception:
+        chunk = self.examples[index * self.size : (index + 1) * self.size]
+        try:
+            features, unseen = build_features(self.family, chunk, self.renderer, self.vocabulary)
+        except Exception as err:  # noqa: BLE001 (DataLoader would wrap it in its own traceback text)
+            return err
+        return features, unseen
+
+
+def _as_is(item: Any) -> Any:
+    return item
+
+
+class Inference:
+    """Predictions of many examples as a stream: chunks of ``batch_size`` examples are rendered in DataLoader
+    workers (``num_workers``; None: :func:`default_workers`) while the model runs the previous chunk, and
+    iterating gives ``(example, prediction)`` in input order, chunk by chunk (memory stays at a few batches).
+
+    ``progress``: a progress bar with ETA on stderr (only when stderr is a terminal). After the iteration:
+    ``loss`` (mean over features, None without targets), ``unseen`` (labels unseen in training, a Counter),
+    ``strips`` (model inputs), ``seconds`` and :meth:`summary`. The model is in eval mode meanwhile.
+    """
+
+    def __init__(self, model: nn.Module, family: Family, examples: list[Any], renderer: Any,
+                 vocabulary: LabelVocabulary | None, device: torch.device | str, batch_size: int,
+                 with_targets: bool = True, num_workers: int | None = 0, progress: bool = False) -> None:
+        self.model, self.family, self.examples, self.renderer = model, family, examples, renderer
+        self.vocabulary, self.device, self.batch_size, self.with_targets = vocabulary, device, batch_size, with_targets
+        self.num_workers = default_workers(len(examples), batch_size) if num_workers is None else num_workers
+        self.progress = progress
+        self.loss: float | None = None
+        self.unseen: Counter[str] = Counter()
+        self.strips = 0
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        from torch.utils.data import DataLoader
+        from tqdm.auto import tqdm
+
+        chunks = _RenderedChunks(self.family, self.examples, self.renderer, self.vocabulary, self.batch_size)
+        workers = min(self.num_workers, len(chunks))
+        loader = DataLoader(chunks, batch_size=None, collate_fn=_as_is, num_workers=workers,
+                            prefetch_factor=2 if workers else None)
+        bar = tqdm(total=len(self.examples), unit="input", file=sys.stderr, dynamic_ncols=True,
+                   disable=not (self.progress and sys.stderr.isatty()))
+        loss_sum, loss_weight = 0.0, 0
+        started = time.perf_counter()
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for index, item in enumerate(loader):
+                if isinstance(item, Exception):
+                    raise item
+                features, unseen = item
+                self.unseen.update(unseen)
+                chunk = self.examples[index * self.batch_size : (index + 1) * self.batch_size]
+                results, loss = run_model(self.model, self.family, features, self.device, self.batch_size,
+                                          self.with_targets) if features else ([], None)
+                if loss is not None:
+                    loss_sum, loss_weight = loss_sum + loss * len(features), loss_weight + len(features)
+                self.strips += len(features)
+                yield from zip(chunk, self.family.decode(chunk, features, results, self.vocabulary), strict=True)
+                self.seconds = time.perf_counter() - started
+                bar.update(len(chunk))
+                bar.set_postfix_str(f"{self.strips / max(self.seconds, 1e-9):.1f} strips/s")
+        finally:
+            bar.close()
+            self.model.train(was_training)
+        if not self.strips and self.examples:
+            raise ValueError("no model input could be built from the examples")
+        self.loss = loss_sum / loss_weight if loss_weight else None
+
+    def summary(self) -> str:
+        """E.g. "2000 inputs, 2000 strips in 40.1 s: 49.9 strips/s"."""
+        rate = self.strips / self.seconds if self.seconds else 0.0
+        return f"{len(self.examples)} inputs, {self.strips} strips in {self.seconds:.1f} s: {rate:.1f} strips/s"
 
 
 # ---------------------------------------------------------------------------------------------------- training

@@ -100,7 +100,7 @@ class ClassificationFamily(Family):
         pairs = options.get("pair") or []
         if self.settings.get("pair_column") and len(pairs) != len(texts):
             raise ValueError(f"this model classifies text pairs: give one --pair TEXT per text ({len(texts)} "
-                             f"texts, {len(pairs)} --pair)")
+                             f"texts, {len(pairs)} --pair), or JSON lines with \"text\" and \"pair\"")
         if pairs and not self.settings.get("pair_column"):
             raise ValueError("this model classifies single texts; --pair is not used")
         strip = bool(self.settings.get("glue_strip_spaces", True))

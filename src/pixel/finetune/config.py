@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pixel.data.tasks.hub import HubSplit
+from pixel.render.structured import check_rendering_options
 from pixel.train.trainer import TrainerConfig
 
 TASKS = ("classification", "pos", "ner", "parsing", "qa")
@@ -15,13 +16,17 @@ TASKS = ("classification", "pos", "ner", "parsing", "qa")
 
 @dataclass
 class FinetuneConfig(TrainerConfig):
-    """Shared keys. model: a model folder or Hub id (pretrained or fine-tuned); renderer: a renderer folder
-    (None = the model folder's); train/validation/test: data files, or instead dataset (+ dataset_config):
+    """Shared keys. model: a model folder or Hub id (pretrained or fine-tuned); renderer: a renderer folder, or
+    a backend name for a fresh renderer where the model has none (None = the model folder's); rendering /
+    bigram_unit: how to draw (None = the renderer folder's; with the model's own folder they must agree with
+    it, see pixel.render.choose); train/validation/test: data files, or instead dataset (+ dataset_config):
     a Hugging Face ``datasets`` name whose train/validation/test_split are read (optional package)."""
 
     task: str = ""
     model: str = ""
     renderer: str | None = None
+    rendering: str | None = None
+    bigram_unit: str | None = None
     train: str = ""
     validation: str | None = None
     test: str | None = None
@@ -74,6 +79,7 @@ class FinetuneConfig(TrainerConfig):
                              "--validation_split with --dataset), or --early_stopping_patience 0")
         if self.eval_batch_size < 1:
             raise ValueError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
+        check_rendering_options(self.rendering, self.bigram_unit)
 
     def task_settings(self) -> dict:
         """Settings that prediction needs, stored in the fine-tuned model's config.json."""

@@ -45,14 +45,15 @@ def model_class(family: Family) -> type[nn.Module]:
     return getattr(heads, family.model_class_name)
 
 
-def load_task_renderer(name_or_path: str, max_seq_length: int):
-    """The renderer folder (or Hub repo) at ``name_or_path``, set to ``max_seq_length`` patches."""
-    from pixel.render.folder import load_renderer
+def load_task_renderer(renderer: str | None, model: str, max_seq_length: int, rendering: str | None = None,
+                       bigram_unit: str | None = None):
+    """The renderer of a fine-tuning run or model, set to ``max_seq_length`` patches, by the rule of
+    :mod:`pixel.render.choose`: the folder ``renderer`` names, else ``model``'s renderer folder (a fresh one
+    only when ``renderer`` is a backend name); ``rendering`` / ``bigram_unit`` must agree with the model's."""
+    from pixel.render.choose import choose_renderer
 
-    try:
-        return load_renderer(name_or_path, max_seq_length=max_seq_length)
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"{err}; pass a renderer folder with --renderer DIR") from None
+    chosen, _ = choose_renderer(renderer, model, rendering, bigram_unit, fresh=False, max_seq_length=max_seq_length)
+    return chosen
 
 
 def build_model(config: Any, family: Family, vocabulary: LabelVocabulary | None) -> nn.Module:
@@ -117,7 +118,7 @@ def load_finetuned(path: str, task: str | None = None, pooling_mode: str | None 
     vocabulary = None
     if task in ("pos", "ner", "parsing") or (task == "classification" and not settings.get("regression")):
         vocabulary = LabelVocabulary(labels)
-    text_renderer = load_task_renderer(renderer or path, model.config.num_patches)
+    text_renderer = load_task_renderer(renderer, path, model.config.num_patches)
     return FinetunedModel(family, model, text_renderer, vocabulary)
 
 

@@ -73,3 +73,10 @@ class QAFamily(Family):
         if texts or not question or not context:
             raise ValueError("a QA model answers --question Q --context C (no other text arguments)")
         return [data.QAExample(id="0", question=question, context=context)]
+
+    def parse_record(self, record: dict[str, Any], where: str) -> data.QAExample:
+        """{"question": ..., "context": ...} and an optional "id" (default: ``where``)."""
+        question, context = record.get("question"), record.get("context")
+        if not isinstance(question, str) or not isinstance(context, str) or not question or not context:
+            raise ValueError(f"{where}: a QA model needs JSON lines with \"question\" and \"context\" strings")
+        return data.QAExample(id=str(record.get("id", where)), question=question, context=context)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import torch
 
 from pixel.data.tasks.hub import HubSplit
 from pixel.data.tasks.labels import describe_unseen
-from pixel.finetune.base import FinetuningTask, build_features, predict_examples
+from pixel.finetune.base import FinetuningTask, Inference, build_features
 from pixel.finetune.config import FinetuneConfig
 from pixel.finetune.model_folder import FinetunedModel, build_model, load_task_renderer, make_family
 from pixel.io import write_json, write_text
@@ -18,9 +20,9 @@ from pixel.io import write_json, write_text
 FINETUNE_CONFIG = "finetune_config.yaml"
 
 
-def _say(message: str, quiet: bool = False) -> None:
+def _say(message: str, quiet: bool = False, stream: TextIO | None = None) -> None:
     if not quiet:
-        print(message, flush=True)
+        print(message, file=stream or sys.stdout, flush=True)
 
 
 def _read_report(family, path: str | HubSplit, split: str) -> str:
@@ -31,16 +33,23 @@ def _read_report(family, path: str | HubSplit, split: str) -> str:
     return ""
 
 
-def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any]:
+def finetune(config: FinetuneConfig, resume: str | None = None, overwrite_output_dir: bool = False
+             ) -> dict[str, Any]:
     """Train ``config.task`` on ``config.data_source("train")`` (a file or a dataset split) and leave a
     self-contained fine-tuned model in output_dir (the best validation checkpoint when there is validation
-    data, else the last). Returns the metrics:
+    data, else the last). An output_dir holding another run is refused unless ``overwrite_output_dir`` (its
+    files are deleted first; see `pixel.train.output_dir`). Returns the metrics:
     {"validation": {...}, "test": {...}} as far as the data exists."""
     from pixel.train import checkpoint as ckpt
     from pixel.train.config import save_config
+    from pixel.train.distributed import is_main_process
+    from pixel.train.output_dir import prepare_output_dir
     from pixel.train.trainer import Trainer
 
     config.validate()
+    if is_main_process():
+        prepare_output_dir(config.output_dir, FINETUNE_CONFIG, resume, overwrite_output_dir,
+                           inputs=[config.model, config.renderer, resume])
     family = make_family(config.task, config.task_settings())
     train_source, validation_source = config.data_source("train"), config.data_source("validation")
     train_examples = family.read(train_source)
@@ -48,7 +57,8 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
     validation_examples = family.read(validation_source) if validation_source is not None else None
     report_validation = _read_report(family, validation_source, "validation") if validation_source else ""
     vocabulary = family.vocabulary(train_examples)
-    renderer = load_task_renderer(config.renderer or config.model, config.max_seq_length)
+    renderer = load_task_renderer(config.renderer, config.model, config.max_seq_length, config.rendering,
+                                  config.bigram_unit)
     model = build_model(config, family, vocabulary)
 
     train_features, _ = build_features(family, train_examples, renderer, vocabulary)
@@ -93,25 +103,29 @@ def finetune(config: FinetuneConfig, resume: str | None = None) -> dict[str, Any
         path = config.data_source(split)
         if path is not None:
             metrics, _ = evaluate_file(finetuned, path, trainer.device, config.eval_batch_size,
-                                       output / f"predictions_{split}.jsonl")
+                                       output / f"predictions_{split}.jsonl", quiet=not config.progress)
             results[split] = metrics
     write_json(output / "results.json", results)
     return results
 
 
 def evaluate_file(finetuned: FinetunedModel, path: str | HubSplit, device: torch.device | str, batch_size: int,
-                  predictions_path: Path | None) -> tuple[dict[str, float], list[Any]]:
+                  predictions_path: Path | None, num_workers: int | None = 0, quiet: bool = True
+                  ) -> tuple[dict[str, float], list[Any]]:
     """Metrics of ``finetuned`` on a labelled data file (or dataset split); predictions written as JSON
-    lines (atomically)."""
+    lines (atomically). Rendering runs in ``num_workers`` DataLoader workers (None: as many as pay);
+    unless ``quiet``, a progress bar on stderr (on a terminal) and the throughput at the end."""
     family = finetuned.family
     examples = family.read(path)
-    predictions, loss, unseen = predict_examples(finetuned.model, family, examples, finetuned.renderer,
-                                                 finetuned.vocabulary, device, batch_size)
+    inference = Inference(finetuned.model, family, examples, finetuned.renderer, finetuned.vocabulary, device,
+                          batch_size, num_workers=num_workers, progress=not quiet)
+    predictions = [prediction for _example, prediction in inference]
+    _say(f"evaluated {path}: {inference.summary()}", quiet, sys.stderr)
     metrics = family.score(examples, predictions)
-    if loss is not None:
-        metrics["loss"] = loss
-    if unseen:
-        metrics["unseen_labels"] = int(sum(unseen.values()))
+    if inference.loss is not None:
+        metrics["loss"] = inference.loss
+    if inference.unseen:
+        metrics["unseen_labels"] = int(sum(inference.unseen.values()))
     if predictions_path is not None:
         lines = [json.dumps(family.to_json(e, p), ensure_ascii=False) for e, p in zip(examples, predictions,
                                                                                         strict=True)]
@@ -119,13 +133,13 @@ def evaluate_file(finetuned: FinetunedModel, path: str | HubSplit, device: torch
     return metrics, predictions
 
 
-def predict_texts(finetuned: FinetunedModel, texts: list[str], options: dict[str, Any],
-                  device: torch.device | str, batch_size: int = 32) -> list[tuple[Any, Any]]:
-    """(example, prediction) pairs for command-line inputs (see each family's ``parse_inputs``)."""
-    family = finetuned.family
-    examples = family.parse_inputs(texts, options)
+def predict(finetuned: FinetunedModel, examples: list[Any], device: torch.device | str, batch_size: int = 32,
+            num_workers: int | None = 0, quiet: bool = True) -> Iterator[tuple[Any, Any]]:
+    """(example, prediction) pairs, streamed in input order (see `Inference`); unless ``quiet``, a progress bar
+    on stderr (on a terminal) and the throughput at the end."""
     if not examples:
-        raise ValueError("nothing to predict: give at least one text")
-    predictions, _, _ = predict_examples(finetuned.model, family, examples, finetuned.renderer,
-                                         finetuned.vocabulary, device, batch_size, with_targets=False)
-    return list(zip(examples, predictions, strict=True))
+        raise ValueError("nothing to predict: give TEXT, --file FILE or inputs on stdin")
+    inference = Inference(finetuned.model, finetuned.family, examples, finetuned.renderer, finetuned.vocabulary,
+                          device, batch_size, with_targets=False, num_workers=num_workers, progress=not quiet)
+    yield from inference
+    _say(f"predicted {inference.summary()}", quiet, sys.stderr)

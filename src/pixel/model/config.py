@@ -8,6 +8,8 @@ except credentials, which are never stored.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import json
 import logging
 import os
@@ -30,6 +32,22 @@ CREDENTIAL_KEYS = frozenset(
 )
 # Bookkeeping of the transformers library that means nothing here.
 IGNORED_KEYS = frozenset({"transformers_version", "_name_or_path", "_commit_hash", "model_type"})
+# Keys that configs of heads (ours and the original's) and of transformers' PretrainedConfig carry besides the
+# fields: kept and saved back without a warning. Any other key of a config.json is warned about once.
+KNOWN_EXTRA_KEYS = frozenset({
+    "architectures", "id2label", "label2id", "num_labels", "_num_labels", "pooling_mode", "add_layer_norm",
+    "add_pooling_layer", "pixel_task", "task_settings", "problem_type", "pad_token_id", "interpolate_pos_encoding",
+    "finetuning_task", "torch_dtype", "encoder_stride", "return_dict", "output_hidden_states", "output_attentions",
+    "torchscript", "use_bfloat16", "tf_legacy_loss", "pruned_heads", "tie_word_embeddings", "chunk_size_feed_forward",
+    "is_encoder_decoder", "is_decoder", "cross_attention_hidden_size", "add_cross_attention", "tie_encoder_decoder",
+    "max_length", "min_length", "do_sample", "early_stopping", "num_beams", "num_beam_groups", "diversity_penalty",
+    "temperature", "top_k", "top_p", "typical_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences", "output_scores",
+    "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
+    "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "tokenizer_class", "prefix",
+    "bos_token_id", "eos_token_id", "sep_token_id", "decoder_start_token_id", "task_specific_params",
+})
+_warned_unknown: set[tuple[str, ...]] = set()
 
 # Named model sizes: `PIXELConfig.variant(name, **overrides)`, ``model_variant`` of a pretraining run.
 VARIANTS: dict[str, dict[str, int]] = {
@@ -37,6 +55,16 @@ VARIANTS: dict[str, dict[str, int]] = {
     "base": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
              "decoder_hidden_size": 512, "decoder_num_hidden_layers": 8, "decoder_num_attention_heads": 16,
              "decoder_intermediate_size": 2048},
+    # Team-PIXEL/pixel-small-{continuous,bigrams,mono,words} (Lotz et al. 2023; their Hub config.json):
+    # 21.8M encoder + 3.8M decoder parameters
+    "small": {"hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6, "intermediate_size": 1536,
+              "decoder_hidden_size": 264, "decoder_num_hidden_layers": 4, "decoder_num_attention_heads": 6,
+              "decoder_intermediate_size": 1056},
+    # Team-PIXEL/pixel-tiny-{continuous,bigrams,mono,words} (Lotz et al. 2023; the Hub config.json of
+    # pixel-tiny-continuous): 5.6M encoder + 0.8M decoder parameters. Not "tiny", which is the test size below.
+    "lotz-tiny": {"hidden_size": 192, "num_hidden_layers": 12, "num_attention_heads": 4, "intermediate_size": 768,
+                  "decoder_hidden_size": 144, "decoder_num_hidden_layers": 2, "decoder_num_attention_heads": 4,
+                  "decoder_intermediate_size": 768},
     # the size of the original code's tiny test checkpoint (tests/data/golden/model/tiny-pixel): tests,
     # benchmarks and --smoke runs
     "tiny": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
@@ -206,7 +234,24 @@ class PIXELConfig:
             raise ValueError(f"config file {os.fspath(path)} is not valid JSON: {err}") from err
         if not isinstance(config_dict, dict):
             raise ValueError(f"config file {os.fspath(path)} must hold a JSON object")
+        cls._warn_unknown_keys(config_dict, path)
         return cls.from_dict(config_dict, **overrides)
+
+    @classmethod
+    def _warn_unknown_keys(cls, config_dict: dict[str, Any], path: str | os.PathLike[str]) -> None:
+        """One warning per set of keys that no field, head or transformers config uses (a typo, usually)."""
+        fields = [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "extra")]
+        known = {*fields, *KNOWN_EXTRA_KEYS, *IGNORED_KEYS, *CREDENTIAL_KEYS}
+        unknown = tuple(sorted(key for key in config_dict if key not in known))
+        if not unknown or unknown in _warned_unknown:
+            return
+        _warned_unknown.add(unknown)
+        described = []
+        for key in unknown:
+            near = difflib.get_close_matches(key, fields, n=1)
+            described.append(f"{key} (did you mean {near[0]}?)" if near else key)
+        logger.warning("config file %s has keys that pixel does not use: %s; they are kept and saved back",
+                       os.fspath(path), ", ".join(described))
 
     @classmethod
     def from_pretrained(

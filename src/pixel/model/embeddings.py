@@ -35,7 +35,14 @@ class PIXELPatchEmbeddings(nn.Module):
 
 
 class PIXELEmbeddings(nn.Module):
-    """cls_token [1, 1, D], position_embeddings [1, 1 + L, D] (2-D sin-cos, stored), patch_embeddings."""
+    """cls_token [1, 1, D], position_embeddings [1, 1 + L, D] (2-D sin-cos, stored), patch_embeddings.
+
+    ``check_pixel_range`` (default True): every forward pass checks that pixel_values lie in [0, 1] (one
+    min/max per batch; NaN fails too). Set ``model.vit.embeddings.check_pixel_range = False`` to skip it where
+    the inputs are known to be right (benchmarks); it is skipped inside ``torch.compile`` graphs.
+    """
+
+    check_pixel_range = True
 
     def __init__(self, config: PIXELConfig, dropout: bool = True) -> None:
         super().__init__()
@@ -52,26 +59,42 @@ class PIXELEmbeddings(nn.Module):
         with torch.no_grad():
             self.position_embeddings.copy_(table.to(self.position_embeddings.device))
 
-    def check_pixel_values(self, pixel_values: torch.Tensor) -> None:
-        """Raise ValueError unless pixel_values is a float [B, C, p, p*L] matching the position embeddings."""
-        p, channels = self.config.patch_size, self.config.num_channels
-        expected = [channels, p, p * (self.position_embeddings.shape[1] - 1)]
-        if pixel_values.dim() != 4 or list(pixel_values.shape[1:]) != expected:
+    @property
+    def max_patches(self) -> int:
+        """The longest strip the position table covers (config.num_patches unless resized)."""
+        return self.position_embeddings.shape[1] - 1
+
+    def check_pixel_values(self, pixel_values: torch.Tensor) -> int:
+        """Number of patches L' of a float [B, C, p, p*L'] strip with 1 <= L' <= max_patches; ValueError
+        otherwise. A shorter strip uses the first 1 + L' position rows (PIXEL-M4 pads its batches to 63, 127,
+        ... patches this way; it equals truncating the position embeddings to L')."""
+        p, channels, longest = self.config.patch_size, self.config.num_channels, self.max_patches
+        if (pixel_values.dim() != 4 or list(pixel_values.shape[1:3]) != [channels, p]
+                or pixel_values.shape[3] % p or not 0 < pixel_values.shape[3] <= p * longest):
             raise ValueError(
-                f"pixel_values has shape {list(pixel_values.shape)}, the model expects [batch, {expected[0]}, "
-                f"{expected[1]}, {expected[2]}] (config image_size {self.config.image_size}); render with the "
-                f"model's sequence length or resize the model (max_seq_length=...)"
+                f"pixel_values has shape {list(pixel_values.shape)}, the model expects [batch, {channels}, {p}, "
+                f"{p} * L] with L <= {longest} patches ([batch, {channels}, {p}, {p * longest}] at most; config "
+                f"image_size {self.config.image_size}); render with the model's sequence length or resize the "
+                f"model (max_seq_length=...)"
             )
         if not pixel_values.is_floating_point():
             raise TypeError(
                 f"pixel_values must be a float tensor in [0, 1], got {pixel_values.dtype}; divide uint8 renders by 255"
             )
+        return pixel_values.shape[3] // p
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """pixel_values [B, C, p, p*L] -> patch embeddings + positions [B, L, D] (CLS not included)."""
-        self.check_pixel_values(pixel_values)
+        """pixel_values [B, C, p, p*L] -> patch embeddings + positions 1..L [B, L, D] (CLS not included)."""
+        length = self.check_pixel_values(pixel_values)
+        if self.check_pixel_range and not torch.compiler.is_compiling():
+            low, high = (float(v) for v in torch.aminmax(pixel_values.detach()))
+            if not 0.0 <= low <= high <= 1.0:  # also false for NaN
+                raise ValueError(
+                    f"pixel_values: expected [0, 1], got values in [{low:g}, {high:g}]; "
+                    "divide 0-255 images by 255 (pixel.render.batch.to_model_inputs does) and check for NaN"
+                )
         patches = self.patch_embeddings(pixel_values.to(self.patch_embeddings.projection.weight.dtype))
-        return patches + self.position_embeddings[:, 1:]
+        return patches + self.position_embeddings[:, 1 : 1 + length]
 
     def cls_embedding(self, batch_size: int) -> torch.Tensor:
         """[B, 1, D] = cls_token + position row 0."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,16 +46,30 @@ def resolve_weights(path_or_hub_id: str | os.PathLike[str], revision: str | None
 
 
 def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs)."""
+    """Tensors of a .safetensors file, or of a torch pickle loaded with weights_only=True (no code runs).
+    ValueError naming the file when it is corrupt, truncated or holds more than tensors."""
+    import pickle
+
     path = os.fspath(path)
     if path.endswith(".safetensors"):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(path)
+        try:
+            return load_file(path)
+        except (SafetensorError, OSError) as err:
+            raise ValueError(f"the weights file {path} is corrupt or truncated ({err}); download or save the "
+                             "model again") from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message suggests weights_only=False, the unsafe path: keep only what the pickle calls.
+        called = re.search(r"GLOBAL\s+([\w.]+)", str(err))
+        reason = f"it would call {called.group(1)}" if called else "objects other than tensors"
+        raise ValueError(f"{path} is not a loadable tensor-only checkpoint: it holds pickled code ({reason}), "
+                         "which pixel never runs; use the model's model.safetensors instead") from None
     except Exception as err:
-        raise ValueError(f"{path} is not a loadable tensor-only checkpoint: {err}") from err
+        raise ValueError(f"{path} is not a loadable tensor-only checkpoint (corrupt or truncated?): {err}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not hold a flat state dict of tensors")
     return state
@@ -86,6 +101,34 @@ def _summarise(keys: list[str]) -> str:
     return ", ".join(parts)
 
 
+# Config fields that the weights' shapes give away: (field, key suffix, dimension).
+_SIZE_FIELDS = (
+    ("hidden_size", "embeddings.patch_embeddings.projection.weight", 0),
+    ("num_channels", "embeddings.patch_embeddings.projection.weight", 1),
+    ("patch_size", "embeddings.patch_embeddings.projection.weight", 2),
+    ("intermediate_size", "encoder.layer.0.intermediate.dense.weight", 0),
+    ("decoder_hidden_size", "decoder.decoder_embed.weight", 0),
+    ("decoder_intermediate_size", "decoder.decoder_layers.0.intermediate.dense.weight", 0),
+)
+
+
+def _explain_shapes(state: dict[str, torch.Tensor], config: PIXELConfig) -> str:
+    """The config fields that disagree with the weights, said as what to fix."""
+    def size(suffix: str, dim: int) -> int | None:
+        key = next((k for k in state if k == suffix or k.endswith("." + suffix)), None)
+        return int(state[key].shape[dim]) if key is not None and state[key].dim() > dim else None
+
+    wrong = [f"{field}={getattr(config, field)} but the weights have {found}" for field, suffix, dim in _SIZE_FIELDS
+             if (found := size(suffix, dim)) is not None and found != getattr(config, field)]
+    if wrong:
+        return f"the config has {'; '.join(wrong)}: fix config.json (or the overrides given)"
+    positions = size("embeddings.position_embeddings", 1)
+    if positions is not None and positions - 1 != config.num_patches:
+        return (f"the weights are for {positions - 1} patches, config image_size {config.image_size} for "
+                f"{config.num_patches}: pass max_seq_length={positions - 1} or fix config image_size")
+    return "check the config.json of the folder against its weights"
+
+
 def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     """Copy `state` into `model` (a PIXELPreTrainedModel); one warning for missing/unused keys; ValueError on
     any shape mismatch."""
@@ -98,15 +141,14 @@ def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: st
         if k in own and v.shape != own[k].shape
     ]
     if mismatched:
-        hint = ""
-        if any("pos" in m for m in mismatched):
-            hint = " (a different sequence length: pass max_seq_length=... or fix config image_size)"
         raise ValueError(
-            f"cannot load {source} into {type(model).__name__}: shape mismatch for "
-            + "; ".join(mismatched)
-            + hint
+            f"cannot load {source} into {type(model).__name__}: {len(mismatched)} tensors do not fit, e.g. "
+            + "; ".join(mismatched[:3])
+            + f". {_explain_shapes(state, model.config)}"
         )
     missing = [k for k in own if k not in state]
+    if missing and getattr(model, "requires_every_weight", False):  # a model used as it is, never trained
+        raise ValueError(f"{source} holds no complete {type(model).__name__}: it lacks {_summarise(missing)}")
     unused = [k for k in state if k not in own]
     model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
     if missing or unused:

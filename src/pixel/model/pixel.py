@@ -246,7 +246,8 @@ class PIXELModel(PIXELPreTrainedModel):
 
     @property
     def num_patches(self) -> int:
-        return self.embeddings.position_embeddings.shape[1] - 1
+        """The longest strip (in patches) the model reads; shorter ones use the first position rows."""
+        return self.embeddings.max_patches
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
         self.config.add_pooling_layer = self.pooler is not None
@@ -264,7 +265,8 @@ class PIXELModel(PIXELPreTrainedModel):
     ) -> PIXELModelOutput:
         """Encode strips.
 
-        pixel_values [B, C, 16, 16*L] float in [0, 1]; attention_mask [B, L] (None -> ones).
+        pixel_values [B, C, 16, 16*L] float in [0, 1], L <= num_patches (a shorter strip uses the first 1 + L
+        position rows); attention_mask [B, L] (None -> ones).
         No patch_mask and mask_ratio None or 0: nothing is masked or shuffled -> last_hidden_state [B, 1+L, D]
         (CLS, then the patches in order). patch_mask [B, L] (1 = mask, e.g. span masking): the original's
         controlled masking with `mask_ratio` (None -> config.mask_ratio). mask_ratio > 0 without patch_mask: the
@@ -272,8 +274,7 @@ class PIXELModel(PIXELPreTrainedModel):
         patches -> last_hidden_state [B, 1+K, D], mask [B, L], ids_restore [B, L].
         `noise` [B, L] in [0, 1) replaces the uniform draw of the masking (reproducibility, tests).
         """
-        self.embeddings.check_pixel_values(pixel_values)
-        batch, length = pixel_values.shape[0], self.num_patches
+        batch, length = pixel_values.shape[0], self.embeddings.check_pixel_values(pixel_values)
         attention_mask = prepare_attention_mask(attention_mask, batch, length, pixel_values.device)
         patches = self.embeddings(pixel_values)
 
@@ -369,7 +370,7 @@ class PIXELDecoder(nn.Module):
         mask_tokens = self.mask_token.to(x.dtype).expand(batch, length + 1 - x.shape[1], -1)
         patches = torch.cat([x[:, 1:], mask_tokens], dim=1)
         patches = torch.gather(patches, 1, ids_restore[..., None].expand(-1, -1, x.shape[2]))
-        x = torch.cat([x[:, :1], patches], dim=1) + self.decoder_pos_embed
+        x = torch.cat([x[:, :1], patches], dim=1) + self.decoder_pos_embed[:, : length + 1]
         cls_attention = torch.ones(batch, 1, device=x.device, dtype=attention_mask.dtype)
         bias = attention_bias(torch.cat([cls_attention, attention_mask], dim=1), x.dtype)
         x, all_hidden, attentions = run_layers(
@@ -432,11 +433,17 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
     ) -> PIXELModelOutput:
         """Encode the kept patches: span masking with `patch_mask`, else random masking, removing
         L - int(L * (1 - mask_ratio)) patches (None -> config.mask_ratio)."""
+        ratio = self.config.mask_ratio if mask_ratio is None else mask_ratio
+        if not ratio:
+            raise ValueError(
+                "PIXELForPreTraining reconstructs masked patches and needs mask_ratio > 0, but the config's is 0 "
+                "(PIXEL-M4's config default): pass mask_ratio=0.25 or set model.config.mask_ratio"
+            )
         return self.vit(
             pixel_values,
             attention_mask,
             patch_mask=patch_mask,
-            mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
+            mask_ratio=ratio,
             noise=noise,
             output_hidden_states=output_hidden_states,
             output_attentions=output_attentions,
@@ -485,7 +492,8 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
         (random masking), mask_ratio (None -> config.mask_ratio) -> loss, logits [B, L, P], mask, ids_restore,
         attention_mask."""
         if attention_mask is None:
-            attention_mask = torch.ones(len(pixel_values), self.vit.num_patches, device=pixel_values.device)
+            length = self.vit.embeddings.check_pixel_values(pixel_values)
+            attention_mask = torch.ones(len(pixel_values), length, device=pixel_values.device)
         encoded = self.forward_encoder(  # checks the inputs
             pixel_values, attention_mask, patch_mask, noise, output_hidden_states, output_attentions, mask_ratio
         )

@@ -56,13 +56,17 @@ class MultiheadAttentionBlock(nn.Module):
         batch, length, _ = x.shape
         return x.view(batch, length, self.num_heads, -1).transpose(1, 2)
 
+    def attention_weights(self, q: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """q: [B, H, S, D/H] split queries; keys: [B, T, D]; mask: [B, T] -> softmax weights [B, H, S, T]."""
+        k = self._split(self.fc_k(keys) * mask.unsqueeze(-1).to(keys.dtype))
+        return torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.hidden_size), dim=-1)
+
     def forward(self, queries: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """queries: [B, S, D]; keys: [B, T, D]; mask: [B, T] 1 = text -> [B, S, D]."""
         q = self._split(self.fc_q(queries))
-        k = self._split(self.fc_k(keys) * mask.unsqueeze(-1).to(keys.dtype))
-        v = self._split(self.fc_v(keys))
-        weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.hidden_size), dim=-1)
-        out = (q + weights @ v).transpose(1, 2).reshape(queries.shape[0], queries.shape[1], self.hidden_size)
+        weights = self.attention_weights(q, keys, mask)
+        out = (q + weights @ self._split(self.fc_v(keys))).transpose(1, 2)
+        out = out.reshape(queries.shape[0], queries.shape[1], self.hidden_size)
         return out + F.relu(self.fc_o(out))
 
 
@@ -77,7 +81,15 @@ class PoolingByMultiheadAttention(nn.Module):
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """hidden: [B, L, D]; mask: [B, L] -> [B, D]."""
-        return self.mab(self.S.expand(hidden.shape[0], -1, -1), hidden, mask).squeeze(1)
+        return self.mab(self._seeds(hidden), hidden, mask).squeeze(1)
+
+    def patch_weights(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The seed's attention over the patches, averaged over the heads: [B, L] (each row sums to 1)."""
+        q = self.mab._split(self.mab.fc_q(self._seeds(hidden)))
+        return self.mab.attention_weights(q, hidden, mask).mean(dim=1)[:, 0]
+
+    def _seeds(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.S.expand(hidden.shape[0], -1, -1)
 
 
 class _PMAHolder(nn.Module):
@@ -99,8 +111,13 @@ def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def masked_max(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """hidden: [B, L, D]; mask: [B, L] -> [B, D], max over the masked-in positions (others set to -1e9)."""
+    return _max_over_text(hidden, mask).values
+
+
+def _max_over_text(hidden: torch.Tensor, mask: torch.Tensor) -> torch.return_types.max:
+    """(values, indices) [B, D] of the max over the positions where mask is 1 (the others set to -1e9)."""
     fill = max(-1e9, torch.finfo(hidden.dtype).min)  # -1e9 as the original; fp16 cannot hold it
-    return hidden.masked_fill(mask.unsqueeze(-1) == 0, fill).max(dim=1).values
+    return hidden.masked_fill(mask.unsqueeze(-1) == 0, fill).max(dim=1)
 
 
 class SequencePoolingHead(nn.Module):
@@ -133,15 +150,39 @@ class SequencePoolingHead(nn.Module):
         cls mode) -> [B, D]."""
         if self.kind == "cls":
             return hidden
+        hidden = self._patch_features(hidden, mask)
+        if self.kind == "mean":
+            return masked_mean(hidden, mask)
+        if self.kind == "max":
+            return masked_max(hidden, mask)
+        return self.pooling(hidden, mask)
+
+    def _patch_features(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """[B, L, D] patch outputs -> the [B, L, D] vectors that mean / max / PMA pool."""
         if mask is None:
             raise ValueError(f"{self.kind} pooling needs the attention mask of the patches")
         if self.kind != "pma":
             hidden = self.activation(self.linear(hidden))
         if self.add_layer_norm:
             hidden = self.ln(hidden)
-        hidden = self.dropout(hidden)
+        return self.dropout(hidden)
+
+    @torch.no_grad()
+    def patch_weights(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """How much of the pooled vector each patch makes up, as the pooling weighs them: [B, L], rows sum to 1.
+
+        hidden: [B, L, D] patch outputs; mask: [B, L]. mean: 1 / (number of text patches) on the text
+        patches; max: the share of the D dimensions whose maximum the patch holds; pmaK: the seed's attention
+        weights averaged over the K heads (padding included: PMA does not mask its softmax). Not for cls.
+        """
+        if self.kind == "cls":
+            raise ValueError("cls pooling reads one vector (the CLS output), not weighted patches")
+        mask = mask.to(hidden.dtype)
         if self.kind == "mean":
-            return masked_mean(hidden, mask)
-        if self.kind == "max":
-            return masked_max(hidden, mask)
-        return self.pooling(hidden, mask)
+            return mask / mask.sum(dim=1, keepdim=True).clamp(min=1e-9)
+        features = self._patch_features(hidden, mask)
+        if self.kind == "pma":
+            return self.pooling.pooler.patch_weights(features, mask)
+        winners = _max_over_text(features, mask).indices  # [B, D]: the patch holding each dimension's max
+        counts = torch.zeros_like(mask).scatter_add_(1, winners, torch.ones_like(winners, dtype=mask.dtype))
+        return counts / features.shape[-1]

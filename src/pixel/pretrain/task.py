@@ -17,24 +17,14 @@ from pixel.pretrain.config import PretrainConfig
 from pixel.render.batch import to_model_inputs
 
 
-def build_renderer(config: PretrainConfig):
-    """The run's renderer: a folder (``renderer`` path, or the init_from folder's), else a fresh one of the
-    backend ``renderer`` names (a key of :data:`pixel.render.folder.BACKENDS`)."""
-    from pixel.render.folder import BACKENDS, CONFIG_NAME, load_renderer, renderer_class
+def build_renderer(config: PretrainConfig) -> tuple[Any, str]:
+    """(the run's renderer, where it came from), by the rule of :mod:`pixel.render.choose`: the renderer folder
+    ``renderer`` names, else the init_from model's renderer folder, else a fresh renderer of the backend
+    ``renderer`` names (with ``font_file``); ``rendering`` / ``bigram_unit`` on top."""
+    from pixel.render.choose import choose_renderer
 
-    options: dict[str, Any] = {"max_seq_length": config.max_seq_length}
-    if config.renderer not in BACKENDS:
-        return load_renderer(config.renderer, **options)
-    if config.init_from and _has_renderer(config.init_from, CONFIG_NAME):
-        return load_renderer(config.init_from, backend=config.renderer, **options)
-    if config.font_file:
-        options["font_file"] = config.font_file
-    return renderer_class(config.renderer)(**options)
-
-
-def _has_renderer(name_or_path: str, config_name: str) -> bool:
-    path = Path(name_or_path)
-    return not path.exists() or (path / config_name).is_file()
+    return choose_renderer(config.renderer, config.init_from, config.rendering, config.bigram_unit,
+                           font_file=config.font_file, max_seq_length=config.max_seq_length)
 
 
 def build_model(config: PretrainConfig) -> nn.Module:
@@ -49,6 +39,7 @@ def build_model(config: PretrainConfig) -> nn.Module:
         if list(model.config.image_size) != image_size:
             raise ValueError(f"init_from {config.init_from} has image_size {model.config.image_size} but "
                              f"max_seq_length {config.max_seq_length} needs {image_size}; set max_seq_length")
+        model.config.mask_ratio = config.mask_ratio  # the run's masking, also for configs saying 0 (PIXEL-M4's)
         return model
     known = set(PIXELConfig().to_dict())
     for key in config.model:

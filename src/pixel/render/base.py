@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +31,16 @@ LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 _LINE_BREAKS_TO_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
 _LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 
+# Long inputs are cut before layout to what can possibly show in the strip: no character that draws anything is
+# narrower than 1/16 em, so CHARS_PER_EM characters per em of strip width are more than the strip can hold
+# (laying out a megabyte to draw 529 patches would take seconds, and Pango's widths are int32 in 1/1024 px).
+CHARS_PER_EM = 16
+# Widest advance assumed for one character (em) when bounding a layout's width below Pango's int32 limit
+# (2**31 units of 1/1024 px).
+WIDEST_CHAR_EM = 8
+PANGO_MAX_PIXELS = 2**31 // 1024
+
+
 def check_text(text: object, what: str = "text") -> str:
     """Return ``text`` with line breaks replaced by spaces; reject what cannot be rendered.
 
@@ -42,8 +53,14 @@ def check_text(text: object, what: str = "text") -> str:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as err:
+            char = text[err.start]
+            if "\udc80" <= char <= "\udcff":  # Python's stand-in for a byte it could not decode
+                raise ValueError(
+                    f"{what} is not UTF-8: byte {ord(char) - 0xDC00:#04x} at character {err.start} could not be "
+                    "decoded; convert the input to UTF-8 first (e.g. iconv -f LATIN1 -t UTF-8, naming its encoding)"
+                ) from None
             raise ValueError(
-                f"{what} contains a lone surrogate {text[err.start]!r} at index {err.start}; it is not valid "
+                f"{what} contains a lone surrogate {char!r} at index {err.start}; it is not valid "
                 "Unicode text (decode the source with errors='replace' or remove it)"
             ) from None
     nul = text.find("\x00")
@@ -160,6 +177,37 @@ class TextRenderer:
         """Pixel x of the first patch boundary at or after x, never beyond the last patch."""
         ppp = self.pixels_per_patch
         return min(self.patches_to(x) * ppp, (self.max_seq_length - 1) * ppp)
+
+    @property
+    def max_chars(self) -> int:
+        """Characters of one text (or of a word list together) that can possibly show in the strip: longer
+        inputs are cut to this many before layout (see :meth:`clip`). 10,160 with the default settings."""
+        width = min(CHARS_PER_EM * self.max_pixels_len, PANGO_MAX_PIXELS / WIDEST_CHAR_EM)
+        return math.ceil(width / self.font_pixel_size)
+
+    def clip(self, text: str, from_end: bool = False) -> str:
+        """``text`` cut to :attr:`max_chars` characters: its start, or its end where the layout shows the end
+        (a right-to-left text wider than the strip shows its logical end, as in the original)."""
+        limit = self.max_chars
+        if len(text) <= limit:
+            return text
+        return text[-limit:] if from_end else text[:limit]
+
+    def clip_words(self, words: list[str], from_end: Callable[[str], bool] = lambda word: False) -> list[str]:
+        """The words that can possibly show: the list cut where the words (and one space each) pass
+        :attr:`max_chars` characters, each word clipped (``from_end(word)``: see :meth:`clip`). The strip is full
+        long before that many characters, so only words that cannot show are dropped."""
+        limit = self.max_chars
+        if sum(map(len, words)) + len(words) <= limit:
+            return words
+        kept: list[str] = []
+        used = 0
+        for word in words:
+            if used >= limit:
+                break
+            kept.append(self.clip(word, from_end(word)) if len(word) > limit else word)
+            used += len(word) + 1
+        return kept
 
     def previous_patch(self, x: float) -> int:
         """Pixel x of the patch boundary at or before x."""

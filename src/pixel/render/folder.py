@@ -23,7 +23,7 @@ from typing import Any
 
 from pixel.io import copy_file, write_json
 from pixel.render.structured import folder_rendering
-from pixel.resolve import resolve_file
+from pixel.resolve import list_folder, resolve_file
 
 CONFIG_NAME = "text_renderer_config.json"
 RENDERER_FOLDER = "renderer folder"
@@ -39,6 +39,9 @@ DEFAULT_BACKEND = "pangocairo"
 BOOKKEEPING_KEYS = frozenset({"fonts_list", "text_renderer_type", "font_sha256"})
 # Settings that name files of this machine: the font is copied into the folder instead, fallback fonts are not.
 UNSTORED_SETTINGS = frozenset({"fallback_fonts_dir"})
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+# First bytes of TrueType, OpenType and collection font files.
+FONT_SIGNATURES = frozenset({b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf"})
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -110,12 +113,15 @@ def save_renderer(renderer: Any, save_directory: str | os.PathLike[str]) -> Path
 
 # ------------------------------------------------------------------------------------------------ loading
 def read_renderer_folder(
-    name_or_path: str | os.PathLike[str], revision: str | None = None
-) -> tuple[dict[str, Any], Path]:
+    name_or_path: str | os.PathLike[str], revision: str | None = None, font: bool = True
+) -> tuple[dict[str, Any], Path | None]:
     """Read ``text_renderer_config.json`` and locate its font. Returns (config dict, font path).
 
     ``name_or_path``: a local folder, the config file itself, or a Hub repo id (files downloaded by
-    :func:`pixel.resolve.resolve_file`, ``revision`` = branch, tag or commit).
+    :func:`pixel.resolve.resolve_file`, ``revision`` = branch, tag or commit). ``font`` False: the caller
+    brings its own font; the path is then None. When the named font is not in the folder, the folder's only
+    font file is used, with a warning (PIXEL-M4's ``last-checkpoint/`` names GoNotoCurrent.ttf by a hashed
+    cache file name); with none or several, FileNotFoundError lists what the folder holds.
     """
     path = Path(name_or_path).expanduser()
     config_path = path if path.is_file() else resolve_file(name_or_path, CONFIG_NAME, revision, RENDERER_FOLDER)
@@ -125,9 +131,43 @@ def read_renderer_folder(
         raise ValueError(f"{config_path} is not valid JSON: {err}") from None
     if not isinstance(config, dict) or "font_file" not in config:
         raise ValueError(f"{config_path} is not a renderer config: it needs at least a 'font_file' entry")
+    if not font:
+        return config, None
     font_name = Path(str(config["font_file"])).name
     fonts_from = config_path.parent if path.exists() else name_or_path  # next to the config, or the same repo
-    return config, resolve_file(fonts_from, font_name, revision, RENDERER_FOLDER)
+    try:
+        return config, resolve_file(fonts_from, font_name, revision, RENDERER_FOLDER)
+    except FileNotFoundError as missing:
+        return config, _only_font(fonts_from, font_name, revision, missing)
+
+
+def _only_font(
+    folder: str | os.PathLike[str], font_name: str, revision: str | None, missing: FileNotFoundError
+) -> Path:
+    """The one font file of ``folder`` (by suffix; in a local folder also by its first bytes, since a font
+    stored under a cache name has no suffix), standing in for the missing ``font_name``."""
+    try:
+        names = list_folder(folder, revision, RENDERER_FOLDER)
+    except (OSError, ValueError):
+        raise missing from None
+    local = Path(folder).is_dir()
+    fonts = [name for name in names
+             if name.lower().endswith(FONT_SUFFIXES) or (local and _is_font(Path(folder) / name))]
+    if len(fonts) != 1:
+        held = f"{len(fonts)} font files ({', '.join(fonts)})" if fonts else "no font file (.ttf, .otf, .ttc)"
+        shown = ", ".join(names[:20]) + (f", ... ({len(names)} files)" if len(names) > 20 else "")
+        raise FileNotFoundError(
+            f"{missing}, and no other font can stand in for {font_name!r}: the folder holds {held}; its files: "
+            f"{shown or 'none'}. Put the font the model was trained with there, or pass font_file=PATH"
+        ) from None
+    warnings.warn(f"renderer folder {folder}: the font {font_name!r} it names is not there; using {fonts[0]}, "
+                  "the only font in the folder", stacklevel=3)
+    return resolve_file(folder, fonts[0], revision, RENDERER_FOLDER)
+
+
+def _is_font(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) in FONT_SIGNATURES
 
 
 def load_renderer(
@@ -144,7 +184,7 @@ def load_renderer(
     Settings of other renderer families in the folder (the original's PangoCairo folders carry PyGame's
     ``pad_size`` and colours) are dropped silently; unknown keys are dropped with a warning.
     """
-    config, font_path = read_renderer_folder(name_or_path, revision)
+    config, font_path = read_renderer_folder(name_or_path, revision, font="font_file" not in overrides)
     if backend is None:
         backend = backend_of(config.get("text_renderer_type"))
     cls = renderer_class(backend) if isinstance(backend, str) else backend
@@ -160,7 +200,7 @@ def load_renderer(
     settings["font_file"] = font_path
     settings.update(overrides)
     recorded = config.get("font_sha256")
-    if recorded and Path(settings["font_file"]) == font_path:
+    if recorded and font_path is not None:
         actual = file_sha256(font_path)
         if actual != recorded:
             warnings.warn(

@@ -23,13 +23,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pixel.render import fonts, structured
-from pixel.render.base import TextRenderer, blacken_patches
+from pixel.render.base import PANGO_MAX_PIXELS, TextRenderer, blacken_patches
 from pixel.render.encoding import Encoding
 from pixel.render.stamps import composite
 
 _NOT_LETTERS = str.maketrans("", "", string.whitespace + string.punctuation + string.digits)
 _WORD_CACHE_SIZE = 50_000
 _WORD_MARGIN = 48  # px of room around a cached word for ink outside its logical box
+_CAIRO_MAX_SIZE = 32767  # px: the largest side of a cairo image surface
+# Overflow windows lay text_b out whole: at up to 4 em per character its width stays below Pango's limit.
+_OVERFLOW_CHAR_EM = 4
 
 
 class _Native:
@@ -224,7 +227,9 @@ class PangoCairoTextRenderer(TextRenderer):
     (the original replaced only "\\n"); with ``text_a_max_length`` the separator follows the *truncated*
     text_a; an empty word list raises ValueError; overflow windows list only their own separators;
     ``sep_patches`` are patch indices; ``sequence_ids`` are filled for pairs; characters no font can draw are
-    listed in ``Encoding.unrenderable_chars``.
+    listed in ``Encoding.unrenderable_chars``; texts and words longer than ``max_chars`` characters are cut to
+    what can show before layout (:meth:`clip_layout`; the original laid a megabyte out, crashed on words of
+    ~4,700 characters and reported one text patch for texts of 300,000).
     """
 
     _transient: ClassVar[tuple[str, ...]] = ("_native_handles", "_word_cache", "_structured_impl")
@@ -240,6 +245,12 @@ class PangoCairoTextRenderer(TextRenderer):
     ) -> None:
         rendering = structured.check_rendering(rendering)
         super().__init__(structured.default_font(rendering) if font_file is None else font_file, **settings)
+        if self.max_pixels_len > _CAIRO_MAX_SIZE:
+            raise ValueError(
+                f"a strip of {self.max_seq_length} patches of {self.pixels_per_patch} px is {self.max_pixels_len} px "
+                f"wide; cairo draws at most {_CAIRO_MAX_SIZE} px: use max_seq_length <= "
+                f"{_CAIRO_MAX_SIZE // self.pixels_per_patch}"
+            )
         self.use_system_fonts = bool(use_system_fonts)
         self.rendering = rendering
         self.bigram_unit = structured.check_bigram_unit(bigram_unit)
@@ -290,6 +301,28 @@ class PangoCairoTextRenderer(TextRenderer):
         )
         return votes >= 2
 
+    def starts_rtl(self, text: str) -> bool:
+        """Whether Pango lays ``text`` out right to left by itself (its first strong character is RTL)."""
+        pango = self._native.pango
+        data = text.encode("utf-8")
+        return pango.pango_find_base_dir(data, len(data)) == pango.PANGO_DIRECTION_RTL
+
+    def clip_layout(self, text: str, prefix: bool = False, rtl: bool = False) -> str:
+        """``text`` cut to :attr:`max_chars` as a layout shows it: the start of a layout truncated to a prefix
+        (``prefix``), else the end of a right-to-left one (``rtl``, or a text Pango lays out right to left)."""
+        if len(text) <= self.max_chars:
+            return text
+        return self.clip(text, from_end=not prefix and (rtl or self.starts_rtl(text)))
+
+    def check_overflow_text(self, text_b: str) -> None:
+        """Overflow windows need all of text_b laid out: refuse one too long for that (ValueError)."""
+        limit = int(PANGO_MAX_PIXELS / (_OVERFLOW_CHAR_EM * self.font_pixel_size))
+        if len(text_b) > limit:
+            raise ValueError(
+                f"text_b has {len(text_b):,} characters; overflow windows (return_overflowing_patches) take at most "
+                f"{limit:,}: split the text into passages first"
+            )
+
     def _finish(self, image: np.ndarray, sep_patches: list[int]) -> np.ndarray:
         blacken_patches(image, sep_patches, self.pixels_per_patch)
         return image
@@ -334,7 +367,7 @@ class PangoCairoTextRenderer(TextRenderer):
             return structured.implementation(self).render_text(text, rtl)
         native = self._native
         unknown: list[str] = []
-        _layout, width, _drawn, _drawn_width = self._draw_sentence(text, 2, unknown)
+        _layout, width, _drawn, _drawn_width = self._draw_sentence(self.clip_layout(text), 2, unknown)
         eos = self.next_patch(2 + width + 2)
         sep = [eos // self.pixels_per_patch]
         image = self._finish(native.take_image(), sep)
@@ -357,6 +390,7 @@ class PangoCairoTextRenderer(TextRenderer):
             raise ValueError(
                 "rtl=True is not supported for word lists (the original ignored it); leave it False"
             )
+        words = self.clip_words(words, self.starts_rtl)
         native = self._native
         next_patch = self.next_patch
         ppp = self.pixels_per_patch
@@ -422,7 +456,8 @@ class PangoCairoTextRenderer(TextRenderer):
         native.set_text(layout, piece)
         missing = tuple(native.unrenderable(piece)) if native.unknown_glyphs(layout) else ()
         width, height = native.pixel_size(layout)
-        surface, cr, view = native.scratch_surface(width + 2 * _WORD_MARGIN)
+        # Ink right of the strip never shows: the scratch surface is at most a strip wide (and a valid cairo size).
+        surface, cr, view = native.scratch_surface(min(width, self.max_pixels_len) + 2 * _WORD_MARGIN)
         native.show(layout, _WORD_MARGIN, height, cr=cr)
         surface.flush()
         columns = np.flatnonzero(view.any(axis=0))
@@ -451,7 +486,11 @@ class PangoCairoTextRenderer(TextRenderer):
     ) -> Encoding:
         """text_a, black separator, text_b, black end patch. Right-to-left geometry when ``rtl`` or when both
         texts are RTL by :meth:`is_rtl`. Offsets and overflow windows (QA) as in the original;
-        ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None)."""
+        ``overflowing_patches`` is a list when requested (empty when text_b fits; the original gave None).
+        Texts longer than :attr:`max_chars` are cut first (:meth:`clip_layout`); text_b with overflow windows
+        is not, and :meth:`check_overflow_text` bounds it."""
+        if return_overflowing_patches:
+            self.check_overflow_text(text_b)
         if self.rendering != "continuous":
             return structured.implementation(self).render_pair(
                 text_a,
@@ -463,6 +502,9 @@ class PangoCairoTextRenderer(TextRenderer):
                 rtl,
             )
         rtl = rtl or (self.is_rtl(text_a) and self.is_rtl(text_b))
+        text_a = self.clip_layout(text_a, prefix=text_a_max_length is not None, rtl=rtl)
+        if not return_overflowing_patches:
+            text_b = self.clip_layout(text_b, prefix=rtl)
         ppp = self.pixels_per_patch
         W = self.max_pixels_len
         native = self._native

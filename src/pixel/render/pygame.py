@@ -45,7 +45,8 @@ class PyGameTextRenderer(TextRenderer):
     offset mapping, overflow windows, ``text_a_max_length`` or RTL layout (ValueError).
     ``pad_size`` places the baseline of word-list mode at row ``pad_size + pixels_per_patch // 2``.
 
-    Line breaks become spaces (`check_text`); the original drew them as box glyphs.
+    Line breaks become spaces (`check_text`); the original drew them as box glyphs. Inputs longer than
+    ``max_chars`` characters are cut to their start first (`TextRenderer.clip`): nothing beyond can show.
     """
 
     _transient: ClassVar[tuple[str, ...]] = ("_font", "_layout", "_checked_chars", "_missing")
@@ -153,6 +154,7 @@ class PyGameTextRenderer(TextRenderer):
     def render_text(self, text: str, rtl: bool = False) -> Encoding:
         """One text (sentence or paragraph) -> Encoding; text beyond the strip is clipped."""
         _reject_rtl(rtl)
+        text = self.clip(text)
         canvas = self._empty_canvas()
         width = self._draw_centred(canvas, text, 2)
         end = self.next_patch(2 + width + 2)
@@ -179,6 +181,7 @@ class PyGameTextRenderer(TextRenderer):
                 "text_a_max_length (the original had none); use PangoCairoTextRenderer for these"
             )
         _reject_rtl(rtl)
+        text_a, text_b = self.clip(text_a), self.clip(text_b)
         ppp = self.pixels_per_patch
         canvas = self._empty_canvas()
         width_a = self._draw_centred(canvas, text_a, 2)
@@ -201,6 +204,7 @@ class PyGameTextRenderer(TextRenderer):
         _reject_rtl(rtl)
         if not words:
             raise ValueError("the word list is empty: give at least one word (a list of str)")
+        words = self.clip_words(words)
         ppp = self.pixels_per_patch
         last_patch = self.max_pixels_len - ppp
         baseline = self.pad_size + ppp // 2

@@ -68,6 +68,14 @@ def check_bigram_unit(unit: object) -> str:
     return str(unit)
 
 
+def check_rendering_options(rendering: object, bigram_unit: object) -> None:
+    """ValueError for an unknown ``rendering`` or ``bigram_unit`` of a run's config (None: not given)."""
+    if rendering is not None:
+        check_rendering(rendering)
+    if bigram_unit is not None:
+        check_bigram_unit(bigram_unit)
+
+
 def default_font(rendering: str) -> Path | None:
     """The font a rendering uses when none is given (None: the renderer's default)."""
     return MONO_FONT_FILE if rendering == "mono" else None
@@ -137,9 +145,17 @@ class Word:
 _NOT_SPACE = re.compile(r"\S+")  # \s is exactly str.isspace, so these are the words of text.split()
 
 
-def split_words(text: str) -> list[Word]:
-    """``text.split()`` (as PIXEL-M4) with each word's character offset in ``text``."""
-    return [Word(m.group(), m.start()) for m in _NOT_SPACE.finditer(text)]
+def split_words(text: str, offset: int = 0) -> list[Word]:
+    """``text.split()`` (as PIXEL-M4) with each word's character offset in ``text`` (plus ``offset``)."""
+    return [Word(m.group(), m.start() + offset) for m in _NOT_SPACE.finditer(text)]
+
+
+def clipped_words(renderer: Any, text: str, rtl: bool, clip: bool = True) -> list[Word]:
+    """The words of ``text`` that can possibly show, in the order they are drawn: a text longer than
+    ``renderer.max_chars`` is cut (``clip``) to its start, or right to left (drawn last word first) to its end."""
+    clipped = renderer.clip(text, from_end=rtl) if clip else text
+    words = split_words(clipped, len(text) - len(clipped))
+    return words[::-1] if rtl else words
 
 
 @dataclass
@@ -197,13 +213,14 @@ class StructuredRendering:
     # ---------------------------------------------------------------------------------- inputs
     def render_text(self, text: str, rtl: bool = False) -> Encoding:
         """Words of ``text``; right-to-left text (``rtl`` or by the renderer's vote) right to left."""
-        words = split_words(text)
-        rtl = rtl or self.renderer.is_rtl(" ".join(w.text for w in words))
-        return self._single(words[::-1] if rtl else words, rtl, aligned=False)
+        rtl = rtl or self.renderer.is_rtl(" ".join(text.split()))
+        return self._single(clipped_words(self.renderer, text, rtl), rtl, aligned=False)
 
     def render_words(self, words: list[str], rtl: bool = False) -> Encoding:
-        """A word list, in its order (PIXEL-M4: direction only reverses what is drawn inside a word)."""
+        """A word list, in its order (PIXEL-M4: direction only reverses what is drawn inside a word, so a word
+        longer than the strip shows its end)."""
         rtl = rtl or self.renderer.is_rtl(" ".join(words))
+        words = self.renderer.clip_words(words, lambda word: rtl)
         return self._single([Word(w) for w in words], rtl, aligned=True)
 
     def _single(self, words: list[Word], rtl: bool, aligned: bool) -> Encoding:
@@ -236,12 +253,9 @@ class StructuredRendering:
         """
         r = self.renderer
         length = r.max_seq_length
-        words_a, words_b = split_words(text_a), split_words(text_b)
-        rtl = rtl or (
-            r.is_rtl(" ".join(w.text for w in words_a)) and r.is_rtl(" ".join(w.text for w in words_b))
-        )
-        if rtl:
-            words_a, words_b = words_a[::-1], words_b[::-1]
+        rtl = rtl or (r.is_rtl(" ".join(text_a.split())) and r.is_rtl(" ".join(text_b.split())))
+        words_a = clipped_words(r, text_a, rtl)
+        words_b = clipped_words(r, text_b, rtl, clip=not windows)  # overflow windows go through all of text_b
         canvas = Canvas(r, self.native())
         row_a = self.row(canvas, words_a, 0, a_max or length, rtl, aligned=False)
         sep = min(row_a.end, length - 1)

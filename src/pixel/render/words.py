@@ -43,6 +43,8 @@ class WordRendering(StructuredRendering):
             raise ValueError(
                 "rtl=True is not supported for word lists (the original ignored it); leave it False"
             )
+        # Pango finds each word's direction: a right-to-left word longer than the strip shows its end.
+        words = self.renderer.clip_words(words, self.renderer.starts_rtl)
         return self._single([Word(w) for w in words], rtl=False, aligned=True)
 
     def row(

@@ -7,7 +7,8 @@ Folder ``<output_dir>/checkpoint-<step>/``:
   rng_state.safetensors            torch CPU/CUDA generator states, one set per rank
   trainer_state.json               step, data position, scheduler, scaler, Python/NumPy RNG, metric history
 The folder is built as a ``.tmp-*`` sibling and renamed when complete (``pixel.io.atomic_folder``), so a killed
-process leaves the previous checkpoints alone and at most a ``.tmp-*`` folder that resume ignores.
+process leaves the previous checkpoints alone and at most a ``.tmp-*`` folder that resume ignores (and that the
+next start or save deletes).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from pixel.io import atomic_folder, write_json
+from pixel.io import atomic_folder, atomic_path, write_json
 
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
+# What a killed save leaves in output_dir: pixel.io.atomic_folder's .tmp-/.old- folders of a checkpoint or of
+# the best model, and atomic_path's ".<name>.<random>.tmp" files.
+_STALE_TEMPORARY = re.compile(r"^\.(?:(?:tmp|old)-(?:checkpoint-\d+|best)-.+|.+\.[a-z0-9_]{8}\.tmp)$")
 TRAINER_STATE = "trainer_state.json"
 MODEL_WEIGHTS = "model.safetensors"
 OPTIMIZER_STATE = "optimizer.safetensors"
@@ -46,6 +50,17 @@ def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
         return []
     found = [(int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := CHECKPOINT_PATTERN.match(p.name))]
     return [p for _, p in sorted(found)]
+
+
+def remove_stale_temporaries(output_dir: str | os.PathLike) -> None:
+    """Delete what killed saves left in ``output_dir`` (resume ignores them; each can be a checkpoint's size).
+    Call where no save of this run is in progress: at start-up and after a save."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if _STALE_TEMPORARY.match(entry.name):
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
 
 def latest_checkpoint(output_dir: str | os.PathLike) -> Path | None:
@@ -76,7 +91,13 @@ def save_model_weights(model: nn.Module, directory: Path) -> None:
         model.save_pretrained(directory)
         return
     state = {name: tensor.detach().contiguous().cpu() for name, tensor in model.state_dict().items()}
-    save_file(state, str(directory / MODEL_WEIGHTS))
+    save_tensors(state, directory / MODEL_WEIGHTS)
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """A safetensors file written atomically with the mode of every other file (safetensors' own is 0600)."""
+    with atomic_path(path) as temporary:
+        save_file(tensors, str(temporary), metadata=metadata)
 
 
 def _named_groups(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[list[tuple[str, torch.Tensor]]]:
@@ -132,15 +153,16 @@ def save_checkpoint(output_dir: str | os.PathLike, step: int, model: nn.Module, 
     with atomic_folder(final) as folder:
         save_model_weights(model, folder)
         tensors, metadata = optimizer_to_tensors(optimizer_state)
-        save_file(tensors, str(folder / OPTIMIZER_STATE), metadata=metadata)
+        save_tensors(tensors, folder / OPTIMIZER_STATE, metadata=metadata)
         rng_tensors = {f"rank{rank}.{name}": t for rank, states in enumerate(rng_states) for name, t in states.items()}
-        save_file(rng_tensors, str(folder / RNG_STATE))
+        save_tensors(rng_tensors, folder / RNG_STATE)
         if save_extras is not None:
             save_extras(folder)
         write_json(folder / TRAINER_STATE, trainer_state)
     if keep_last is not None and keep_last > 0:
         for stale in list_checkpoints(root)[:-keep_last]:
             shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_temporaries(root)
     return final
 
 
@@ -176,7 +198,7 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"corrupt checkpoint file {path}: {err}") from None
+        raise CheckpointError(f"corrupt checkpoint file {path}: {err}; resume from an older checkpoint") from None
 
 
 def read_trainer_state(checkpoint: str | os.PathLike) -> dict[str, Any]:
@@ -186,7 +208,7 @@ def read_trainer_state(checkpoint: str | os.PathLike) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"corrupt checkpoint file {path}: {err}") from None
+        raise CheckpointError(f"corrupt checkpoint file {path}: {err}; resume from an older checkpoint") from None
 
 
 def load_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> None:
@@ -246,6 +268,13 @@ def read_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer,
     for key, value in [*tensors.items(), *scalars.items()]:
         name, entry = key.rsplit(".", 1)
         state.setdefault(name, {})[entry] = value
+    # Every parameter with a state has the same entries (AdamW: step, exp_avg, exp_avg_sq); a missing one would
+    # surface as a KeyError inside optimizer.step().
+    entries = set().union(*state.values()) if state else set()
+    for name, values in state.items():
+        if set(values) != entries:
+            raise CheckpointError(f"corrupt checkpoint file {path}: the optimizer state of {name} lacks "
+                                  f"{', '.join(sorted(entries - set(values)))}; resume from an older checkpoint")
     groups = [{k: (tuple(v) if isinstance(v, list) and k != "params" else v) for k, v in saved.items()}
               for saved in param_groups]
     return {"state": state, "param_groups": groups}

@@ -24,6 +24,11 @@ class DistributedContext:
         return self.world_size > 1
 
 
+def is_main_process() -> bool:
+    """Whether this process is rank 0 of torchrun's job, or runs alone (known before joining the group)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_distributed(device_request: str = "auto") -> tuple[DistributedContext, torch.device]:
     """Join the process group that torchrun describes (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT).
 

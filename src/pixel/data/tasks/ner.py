@@ -1,7 +1,8 @@
 """CoNLL-style NER files: one ``word label`` line per token, a blank line between sentences.
 
-Columns are separated by spaces or tabs; the word is the first column and the label the last (so the
-four-column CoNLL-2003 layout works too). ``-DOCSTART-`` lines are skipped; lines holding only whitespace
+Columns are separated by spaces or tabs (a line holding a tab is split at tabs only, so that a word may
+contain a space, as segmentation-attacked copies do); the word is the first column and the label the last
+(so the four-column CoNLL-2003 layout works too). ``-DOCSTART-`` lines are skipped; lines holding only whitespace
 end a sentence. Labels must be ``O`` or ``B-TYPE`` / ``I-TYPE`` (BIO / IOB2).
 """
 
@@ -37,7 +38,7 @@ def read_conll_ner(path: str | Path) -> list[NerSentence]:
                 sentences.append(NerSentence(words, labels))
                 words, labels = [], []
             continue
-        columns = line.split()
+        columns = split_columns(line)
         if len(columns) < 2:
             raise DataFormatError(
                 f"{at(path, number)}: expected 'word label' (two columns), found {len(columns)} column(s): "
@@ -52,6 +53,12 @@ def read_conll_ner(path: str | Path) -> list[NerSentence]:
     if not sentences:
         raise DataFormatError(f"{path}: no sentences found")
     return sentences
+
+
+def split_columns(line: str) -> list[str]:
+    """The columns of a token line: at tabs if it holds one (a word may then contain a space), else at
+    runs of whitespace."""
+    return [c.strip() for c in line.split("\t") if c.strip()] if "\t" in line else line.split()
 
 
 def check_bio_label(label: str, where: str) -> None:

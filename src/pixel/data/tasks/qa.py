@@ -64,7 +64,7 @@ def read_squad(path: str | Path) -> SquadData:
     answerable that keeps no answer is dropped and counted. Malformed structure raises DataFormatError.
     """
     text = read_text(path)
-    parsed = _parse_json_or_lines(path, text)
+    parsed = parse_json_or_lines(path, text)
     if isinstance(parsed, dict):
         records = list(_nested_records(path, parsed))
     else:
@@ -95,7 +95,11 @@ def squad_from_records(path: str | Path, records: list[tuple[str, dict[str, Any]
         seen_ids.add(example.id)
         examples.append(example)
     if not examples:
-        raise DataFormatError(f"{path}: no usable questions")
+        raise DataFormatError(
+            f"{path}: no usable questions: {len(records)} read, {skipped_questions} dropped because none of their "
+            f"answers appears in the context at its answer_start ({skipped_answers} answers skipped so)"
+            if records else f"{path}: no usable questions: the file holds no question"
+        )
     return SquadData(examples, skipped_answers, skipped_questions)
 
 
@@ -127,7 +131,7 @@ def _nested_records(path: str | Path, raw: Any):
                 yield f"{where}.qas[{q}]", record
 
 
-def _parse_json_or_lines(path: str | Path, text: str) -> dict[str, Any] | list[tuple[str, Any]]:
+def parse_json_or_lines(path: str | Path, text: str) -> dict[str, Any] | list[tuple[str, Any]]:
     """A whole-file SQuAD object, or ``(where, item)`` pairs of a JSON array or of JSON lines."""
     lines = [(number, line) for number, line in enumerate(split_lines(text), start=1) if line.strip()]
     try:
