@@ -146,8 +146,11 @@ class _Native:
             self.cairo.cairo_set_source_rgb(self.context_pointer, 0.0, 0.0, 0.0)
             return
         # cairo's own CLEAR (a memset) rather than numpy: cairo then knows the surface is clear and draws the
-        # next glyphs onto it faster (a strip: ~100 -> ~80 us, benchmarks/render.py).
+        # next glyphs onto it faster (a strip: ~100 -> ~80 us, benchmarks/render.py). Marked dirty first: cairo
+        # skips a CLEAR of a surface it believes clear, and some drawing leaves that belief standing (a few
+        # thousand colour emoji in one layout did: the next strip showed their ink).
         clear, over = self.operators
+        self.cairo.cairo_surface_mark_dirty(self.surface_pointer)
         self.cairo.cairo_set_operator(self.context_pointer, clear)
         self.cairo.cairo_paint(self.context_pointer)
         self.cairo.cairo_set_operator(self.context_pointer, over)
