@@ -55,10 +55,15 @@ def cpuinfo_has_native_bf16(cpuinfo: str) -> bool:
     return False
 
 
-def inference_precision(precision: str, device: torch.device | str) -> str:
-    """The precision an inference command runs in: ``auto`` -> bf16 where `native_bf16`, else fp32."""
+def check_inference_precision(precision: str) -> None:
+    """A clear error for a ``precision`` that is none of `INFERENCE_PRECISIONS` (before anything is loaded)."""
     if precision not in INFERENCE_PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {precision!r}")
+
+
+def inference_precision(precision: str, device: torch.device | str) -> str:
+    """The precision an inference command runs in: ``auto`` -> bf16 where `native_bf16`, else fp32."""
+    check_inference_precision(precision)
     if precision == "auto":
         return "bf16" if native_bf16(device) else "fp32"
     return precision
