@@ -36,3 +36,10 @@ def test_model_benchmark_prints_every_ratio_at_tiny_size() -> None:
     assert re.search(r"pretrain step +bf16 +pixel-lm .* [\d.]+x >= 2.0x (met|MISSED)", out)
     assert re.search(r"encoder inference bf16 +pixel-lm .* [\d.]+x >= 2.5x (met|MISSED)", out)
     assert out.count("peak memory pixel-lm / yardstick") == 2
+
+
+@pytest.mark.slow
+def test_render_benchmark_prints_the_three_targets_of_the_same_run() -> None:
+    out = run("render.py", "--smoke", "--renderers", "pangocairo", "--renderings", "continuous")
+    for name in ("sentence / the original's steps", "pair / the original's steps", "render_batch / the plain call"):
+        assert re.search(re.escape(name) + r" +[\d.]+x >= [\d.]+x (met|MISSED)", out), out
