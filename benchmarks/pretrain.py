@@ -50,7 +50,7 @@ def run(config_file: Path, overrides: dict, warmup: int = WARMUP_STEPS, smoke: b
 
     config = load_config(PretrainConfig, config_file, [(k, str(v)) for k, v in overrides.items()], smoke=smoke)
     config.validate()
-    task = PretrainingTask(config, build_model(config), build_renderer(config))
+    task = PretrainingTask(config, build_model(config), build_renderer(config)[0])
     trainer = Trainer(task, config)
     if trainer.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(trainer.device)

@@ -30,12 +30,13 @@ def test_gpu_benchmark_smoke_runs_the_real_pipeline_on_a_cpu() -> None:
 
 @pytest.mark.slow
 def test_model_benchmark_prints_every_ratio_at_tiny_size() -> None:
-    out = run("model.py", "--size", "tiny", "--num-patches", "32", "--batch-size", "2", "--rounds", "1", "--steps",
-              "1", "--warmup", "1", "--peak-size", "256", "--dtypes", "bf16", "--threads", "1")
+    out = run("model.py", "--smoke")
     assert "measured peak: fp32" in out and "original / chosen" in out
-    assert re.search(r"pretrain step +bf16 +pixel-lm .* [\d.]+x >= 2.0x (met|MISSED)", out)
-    assert re.search(r"encoder inference bf16 +pixel-lm .* [\d.]+x >= 2.5x (met|MISSED)", out)
-    assert out.count("peak memory pixel-lm / yardstick") == 2
+    for phase, dtype, goal in (("pretrain step", "fp32", "2.0"), ("pretrain step", "bf16", "2.0"),
+                               ("encoder inference", "fp32", "1.4"), ("encoder inference", "bf16", "2.5")):
+        assert re.search(phase + " +" + dtype + r" +pixel-lm .* [\d.]+%.* [\d.]+x >= " + goal + "x (met|MISSED)", out)
+    assert out.count("peak memory pixel-lm / yardstick") == 4
+    assert re.search(r"pixel-tiny +32 +8 bf16 +[\d.]+ +\d+% +[\d.]+", out)  # the end-to-end row
 
 
 @pytest.mark.slow
@@ -43,3 +44,10 @@ def test_render_benchmark_prints_the_three_targets_of_the_same_run() -> None:
     out = run("render.py", "--smoke", "--renderers", "pangocairo", "--renderings", "continuous")
     for name in ("sentence / the original's steps", "pair / the original's steps", "render_batch / the plain call"):
         assert re.search(re.escape(name) + r" +[\d.]+x >= [\d.]+x (met|MISSED)", out), out
+
+
+@pytest.mark.slow
+def test_precision_curves_draw_both_runs(tmp_path) -> None:
+    out = run("precision_curves.py", "--smoke", "--output", str(tmp_path / "curves.png"))
+    assert "fp32: training loss" in out and "bf16: training loss" in out and "gap / noise" in out
+    assert (tmp_path / "curves.png").stat().st_size > 1000
