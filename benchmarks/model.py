@@ -153,7 +153,7 @@ def onednn_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.ops.mkldnn._linear_pointwise(a, b.t().contiguous(), None, "none", [], "")
 
 
-def peak_section(args, device: torch.device) -> dict[str, float]:
+def peak_section(args, device: torch.device, shapes: bool = True) -> dict[str, float]:
     """Measured matmul peak per precision (GFLOP/s) and the linear-layer GEMM rates of pixel-base."""
     size = args.peak_size
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
@@ -173,7 +173,7 @@ def peak_section(args, device: torch.device) -> dict[str, float]:
     peak = {"fp32": max(v for k, v in medians.items() if k.startswith("fp32")),
             "bf16": medians["bf16 torch.mm"]}
     print(f"   measured peak: fp32 {peak['fp32']:.1f} GFLOP/s, bf16 {peak['bf16']:.1f} GFLOP/s (the MFU denominators)")
-    if device.type == "cpu":
+    if device.type == "cpu" and shapes:
         gemm_shapes(args)
     return peak
 
@@ -446,7 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__} | device {device} ({where}) | threads {torch.get_num_threads()} | "
           f"MKL_DYNAMIC={os.environ.get('MKL_DYNAMIC')} | native bf16: {runtime.native_bf16(device)} | load "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    peak = peak_section(args, device) if "peak" in sections else None
+    peak = None
+    if "peak" in sections or "model" in sections:  # the model section's MFU needs the peak of this run
+        peak = peak_section(args, device, shapes="peak" in sections)
     if "attention" in sections:
         runtime.keep_freed_memory()  # as the trainer runs; the model section's yardstick processes do not
         attention_section(args, device)
