@@ -119,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from pixel.embedding.encode import native_bf16
+    from pixel.runtime import native_bf16
 
     results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(),
                "native_bf16": native_bf16(torch.device("cpu"))}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -35,24 +36,41 @@ def synthetic_corpus(path: Path, lines: int = 4000) -> Path:
     return path
 
 
-def run(config_file: Path, overrides: dict, warmup: int = WARMUP_STEPS) -> dict:
+def run(config_file: Path, overrides: dict, warmup: int = WARMUP_STEPS, smoke: bool = False) -> dict:
+    """Train with ``config_file`` + ``overrides`` (log_every 1); throughput of the steps after ``warmup``:
+    strips/s, data-wait share, s/step, MFU (None when the device's peak is unknown), peak memory (MB: CUDA
+    max allocated, else the peak resident set), wall time, parameters (M)."""
+    import torch
+
     from pixel.pretrain.config import PretrainConfig
     from pixel.pretrain.task import PretrainingTask, build_model, build_renderer
     from pixel.train.config import load_config
     from pixel.train.metrics import read_metrics
     from pixel.train.trainer import Trainer
 
-    config = load_config(PretrainConfig, config_file, [(k, str(v)) for k, v in overrides.items()])
+    config = load_config(PretrainConfig, config_file, [(k, str(v)) for k, v in overrides.items()], smoke=smoke)
     config.validate()
-    task = PretrainingTask(config, build_model(config), build_renderer(config))
+    task = PretrainingTask(config, build_model(config), build_renderer(config)[0])
+    trainer = Trainer(task, config)
+    if trainer.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(trainer.device)
     started = time.perf_counter()
-    Trainer(task, config).train()
+    trainer.train()
     wall = time.perf_counter() - started
     records = [m for m in read_metrics(config.output_dir) if "loss" in m][warmup:]
+    if not records:
+        raise ValueError(f"no step after the {warmup} warm-up steps: raise max_steps")
     seconds = sum(config.batch_size / m["strips_per_s"] for m in records)
     waiting = sum(config.batch_size / m["strips_per_s"] * m["data_wait_share"] for m in records)
-    return {"strips_per_s": len(records) * config.batch_size / seconds, "wait_share": waiting / seconds,
-            "seconds_per_step": seconds / len(records), "wall_s": wall,
+    strips_per_s = len(records) * config.batch_size / seconds
+    # the logged MFU is proportional to each step's strips/s: scale it to the whole measured stretch
+    mfu = records[0]["mfu"] / records[0]["strips_per_s"] * strips_per_s if records[0].get("mfu") else None
+    if trainer.device.type == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated(trainer.device) / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"strips_per_s": strips_per_s, "wait_share": waiting / seconds,
+            "seconds_per_step": seconds / len(records), "wall_s": wall, "mfu": mfu, "peak_mb": peak_mb,
             "params_m": sum(p.numel() for p in task.model.parameters()) / 1e6}
 
 

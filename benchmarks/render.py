@@ -17,8 +17,13 @@ state of a worker), and a same-run row that renders bigrams the reference way (P
 per text, every word measured and then drawn pair by pair with a new Pango layout per character, no cache).
 Target: cached bigrams >= 4x the reference way and >= 1x continuous.
 
+Targets of issue 12, each against a same-run yardstick: PangoCairo sentences >= 1.0x the original's steps
+(`OriginalPangoCairoSteps`: a new surface, context and layout per text, as the original renderer did), pairs
+>= 1.2x, ``render_batch`` to a uint8 batch >= 0.9x the plain call on the same sentences.
+
     python benchmarks/render.py [--texts 3000] [--seconds 3] [--repeats 3] [--renderers pangocairo,pygame]
         [--renderings continuous,words,mono,bigrams] [--only-renderings]
+    python benchmarks/render.py --smoke   # every row at a tiny size (seconds; tested)
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ ORIGINAL = {"sentence": 9500.0, "pair": 6300.0, "words": 3000.0}
 BARE_PANGO_REFERENCE = 11000.0  # a bare Pango layout on the reference machine (issue 2)
 WORDS_PER_TEXT = 30
 BATCH_SIZE = 32
+TARGETS = {"sentence": 1.0, "pair": 1.2, "batch": 0.9}  # issue 12: ours / the same-run yardstick
 
 
 def english_prose() -> str:
@@ -279,7 +285,10 @@ def main() -> None:
     parser.add_argument("--renderers", default="pangocairo,pygame")
     parser.add_argument("--renderings", default="continuous,words,mono,bigrams")
     parser.add_argument("--only-renderings", action="store_true", help="measure only the renderings section")
+    parser.add_argument("--smoke", action="store_true", help="40 texts, 0.2 s per repeat, 1 repeat: checks the script")
     args = parser.parse_args()
+    if args.smoke:
+        args.texts, args.seconds, args.repeats = 40, 0.2, 1
 
     import torch
 
@@ -317,9 +326,10 @@ def main() -> None:
     per_wall = statistics.median(r[1] for r in rates)
     print(f"{'pygame-orig':<11} {'sentence':<9} {per_cpu:9.0f} {per_cpu / ORIGINAL['sentence']:11.2f}x {per_wall:14.0f}"
           "   (the original's PyGame steps, for scale)")
+    yardstick: dict[str, float] = {}
     for mode in ("sentence", "pair"):
         rates = [rate(OriginalPangoCairoSteps, inputs[mode], args.seconds, batched=False) for _ in range(args.repeats)]
-        original_steps = statistics.median(r[0] for r in rates)
+        original_steps = yardstick[mode] = statistics.median(r[0] for r in rates)
         note = ""
         if "pangocairo" in measured:
             note = f"   ours: {measured['pangocairo'][mode] / original_steps:.2f}x the original's steps"
@@ -335,6 +345,14 @@ def main() -> None:
               f"words {ORIGINAL['words'] / BARE_PANGO_REFERENCE:.2f}):")
         for mode, value in measured["pangocairo"].items():
             print(f"  {mode:<9} {value / bare:.2f}x bare")
+    if "pangocairo" in measured:
+        ours = measured["pangocairo"]
+        print("targets (issue 12, same run):")
+        for mode, name, ratio in (("sentence", "sentence / the original's steps", ours["sentence"] / yardstick["sentence"]),
+                                  ("pair", "pair / the original's steps", ours["pair"] / yardstick["pair"]),
+                                  ("batch", "render_batch / the plain call", ours["batch"] / ours["sentence"])):
+            goal = TARGETS[mode]
+            print(f"  {name:<32} {ratio:6.3f}x >= {goal}x {'met' if ratio >= goal else 'MISSED'}")
     if args.renderings:
         renderings_section(texts, args.renderings.split(","), args.seconds, args.repeats)
     print(f"strips/s: per CPU second of this process (median of {args.repeats} repeats); batch = sentences "

@@ -41,6 +41,26 @@ def test_reconstruct_writes_a_png_and_prints_a_finite_loss(model_dir, tmp_path, 
     assert [p.name for p in tmp_path.iterdir()] == ["recon.png"]  # no temporary file left behind
 
 
+def test_reconstruct_runs_in_bf16_where_it_is_native_unless_told_fp32(model_dir, tmp_path, capsys, monkeypatch):
+    import pixel.viz
+    from pixel import runtime
+
+    seen = []
+    real_reconstruct = pixel.viz.reconstruct
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else torch.float32)
+        return real_reconstruct(*args, **kwargs)
+
+    monkeypatch.setattr(pixel.viz, "reconstruct", spy)
+    for flags in ([], ["--precision", "fp32"], ["--precision", "bf16"]):
+        assert main(["reconstruct", "Hello world, pixels!", "--model", str(model_dir), "-o", str(tmp_path / "r.png"),
+                     "--max-seq-length", "64", *flags]) == 0
+        assert math.isfinite(_loss(capsys.readouterr().out))
+    native = torch.bfloat16 if runtime.native_bf16("cpu") else torch.float32
+    assert seen == [native, torch.float32, torch.bfloat16]
+
+
 def test_reconstruct_uses_the_renderer_saved_with_the_model(model_dir, tmp_path, capsys):
     from pixel.render.pangocairo import PangoCairoTextRenderer
 

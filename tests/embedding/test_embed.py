@@ -17,7 +17,8 @@ pytest.importorskip("pangocairocffi")
 import torch  # noqa: E402
 
 from pixel.cli.main import main  # noqa: E402
-from pixel.embedding.encode import autocast_dtype, embed, native_bf16  # noqa: E402
+from pixel.embedding.encode import embed  # noqa: E402
+from pixel.runtime import inference_precision, native_bf16  # noqa: E402
 
 TEXTS = ["The cat sleeps.", "Die Katze schläft auf dem warmen Ofen.", "a", "Кошка спит.", "",
          "pixels are words too, and words are pictures"]
@@ -89,11 +90,12 @@ def test_bf16_is_close_to_fp32(pretrained):
 
 
 def test_auto_precision_is_bf16_exactly_where_it_is_native():
+    # the one decision of pixel.runtime, as for predict / evaluate / reconstruct
     cpu = torch.device("cpu")
-    assert autocast_dtype("fp32", cpu) is None and autocast_dtype("bf16", cpu) is torch.bfloat16
-    assert (autocast_dtype("auto", cpu) is torch.bfloat16) == native_bf16(cpu)
-    with pytest.raises(ValueError, match="choose one of auto, bf16, fp32"):
-        autocast_dtype("fp16", cpu)
+    assert inference_precision("fp32", cpu) == "fp32" and inference_precision("bf16", cpu) == "bf16"
+    assert (inference_precision("auto", cpu) == "bf16") == native_bf16(cpu)
+    with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
+        embed(object(), ["a text"], precision="fp16")
 
 
 def test_any_folder_gives_its_encoder(pretrained, tmp_path, caplog):

@@ -56,7 +56,8 @@ def test_finetune_evaluate_predict(case, tiny_pretrained, tmp_path, capsys):
     assert json.loads((out / "text_renderer_config.json").read_text())["max_seq_length"] == length
 
     # a fresh load of the folder, no flags: the same metrics as the in-memory model after training
-    assert main(["evaluate", "--model", str(out), "--data", str(data), "--device", "cpu"]) == 0
+    assert main(["evaluate", "--model", str(out), "--data", str(data), "--device", "cpu",
+                 "--precision", "fp32"]) == 0
     printed = _last_json(capsys.readouterr().out)
     for key in keys:
         assert printed[key] == pytest.approx(results["validation"][key], abs=1e-6), key

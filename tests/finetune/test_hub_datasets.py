@@ -230,12 +230,13 @@ def test_finetune_from_a_dataset_end_to_end(tiny_pretrained, tmp_path, monkeypat
     results = json.loads((out / "results.json").read_text())
     assert set(results) >= {"validation", "test"}
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(out), "--data", str(TASK_DATA / "tiny_ner.txt"), "--device", "cpu"]) == 0
+    assert main(["evaluate", "--model", str(out), "--data", str(TASK_DATA / "tiny_ner.txt"), "--device", "cpu",
+                 "--precision", "fp32"]) == 0
     printed = json.loads([line for line in capsys.readouterr().out.splitlines() if line.startswith("{")][-1])
     for key in ("precision", "recall", "f1", "accuracy"):
         assert printed[key] == pytest.approx(results["validation"][key], abs=1e-6), key
     assert main(["evaluate", "--model", str(out), "--dataset", "fake_ner", "--split", "validation",
-                 "--device", "cpu"]) == 0
+                 "--device", "cpu", "--precision", "fp32"]) == 0
     printed_hub = json.loads([line for line in capsys.readouterr().out.splitlines() if line.startswith("{")][-1])
     assert printed_hub["data"] == "fake_ner[validation]" and (out / "predictions_fake_ner_validation.jsonl").is_file()
     for key in ("precision", "recall", "f1", "accuracy"):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from pixel.model.config import VARIANTS, PIXELConfig
-from pixel.model.layers import eager_attention
+from pixel.model.kernels import eager_attention
 from pixel.model.pixel import (
     PIXELForPreTraining,
     PIXELModel,

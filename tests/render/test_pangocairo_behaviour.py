@@ -352,3 +352,13 @@ def test_bad_settings_are_clear_errors(tmp_path):
         PangoCairoTextRenderer(max_seq_length=1)
     with pytest.raises(FileNotFoundError, match="fallback_fonts_dir"):
         PangoCairoTextRenderer(fallback_fonts_dir=tmp_path / "nope")
+
+
+@pytest.mark.parametrize("rtl", [False, True])
+def test_the_surface_is_blank_after_thousands_of_colour_emoji(rtl):
+    # cairo had skipped the CLEAR after such a strip (it believed the surface clear): the next showed its ink
+    renderer = PangoCairoTextRenderer()
+    renderer("👨\u200d👩\u200d👧" * 1000, rtl=rtl)
+    assert renderer._native.pixels.max() == 0
+    expected = PangoCairoTextRenderer()("hello").pixel_values
+    np.testing.assert_array_equal(renderer("hello").pixel_values, expected)

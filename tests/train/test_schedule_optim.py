@@ -60,6 +60,28 @@ def test_no_weight_decay_on_biases_layernorm_and_tokens_and_frozen_parameters_le
     assert sum(len(g["params"]) for g in optimizer.param_groups) == 7  # pos excluded
 
 
+def test_fused_adamw_by_default_on_a_cpu_with_the_same_updates():
+    import copy
+
+    import torch
+
+    torch.manual_seed(0)
+    model = Tiny()
+    reference = copy.deepcopy(model)
+    optimizer = build_optimizer(model, lr=1e-2)
+    assert all(group["fused"] for group in optimizer.param_groups)
+    expected = build_optimizer(reference, lr=1e-2, fused=False)
+    for step in range(3):
+        for m in (model, reference):
+            for p in m.parameters():
+                if p.requires_grad:
+                    p.grad = torch.full_like(p, 0.1 * (step + 1)) + torch.arange(p.numel()).view_as(p) * 1e-3
+        optimizer.step()
+        expected.step()
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+
+
 def test_linear_schedule_by_hand():
     from pixel.train.schedule import build_schedule, warmup_linear_lr
 

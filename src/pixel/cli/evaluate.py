@@ -18,6 +18,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--renderer", help="renderer folder, when the model folder has none")
     parser.add_argument("--batch_size", type=int, default=32, help="strips per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    add_precision_argument(parser)
     parser.add_argument("--num-workers", "--num_workers", type=int, default=None, metavar="N",
                         help="processes that render while the model runs (default: none for a few inputs, else "
                              "up to 4)")
@@ -30,6 +31,15 @@ def check_model_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
     if args.num_workers is not None and args.num_workers < 0:
         raise ValueError(f"--num-workers must be >= 0, got {args.num_workers}")
+
+
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """--precision of the inference commands (pixel.runtime.inference_precision decides what auto means)."""
+    from pixel.runtime import INFERENCE_PRECISIONS
+
+    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
+                        help="auto (default): bf16 autocast on GPUs and on CPUs with native bf16 (AVX-512 BF16, "
+                             "AMX), else fp32; fp32 to opt out")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pixel.finetune.model_folder import default_device, load_finetuned
     from pixel.finetune.run import evaluate_file
+    from pixel.runtime import inference_autocast
 
     check_model_arguments(args)
     device = default_device(args.device)
@@ -64,9 +75,12 @@ def run(args: argparse.Namespace) -> int:
     if args.attack:
         from pixel.cli.attack import evaluate_under_attack
 
-        return evaluate_under_attack(args, finetuned, source, folder, name, device)
+        with inference_autocast(device, args.precision):
+            return evaluate_under_attack(args, finetuned, source, folder, name, device)
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
-    metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output, args.num_workers, args.quiet)
+    with inference_autocast(device, args.precision):
+        metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output, args.num_workers,
+                                   args.quiet)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))
     print(f"pixel evaluate: predictions written to {output}")
     return 0

@@ -27,11 +27,15 @@ COMMANDS: dict[str, str] = {
 
 
 def configure_runtime() -> None:
-    """Thread and precision defaults for command-line runs (never set at import of the library).
+    """Thread and memory defaults for command-line runs (never set at import of the library).
 
-    MKL's dynamic threading made fp32 matmuls unstable and ~2x slower on small CPU machines.
+    MKL's dynamic threading made fp32 matmuls unstable and ~2x slower on small CPU machines; glibc's default
+    of mapping fresh pages for every large tensor slowed CPU steps (`pixel.runtime.keep_freed_memory`).
     """
+    from pixel.runtime import keep_freed_memory
+
     os.environ.setdefault("MKL_DYNAMIC", "FALSE")
+    keep_freed_memory()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from pixel.cli.evaluate import check_model_arguments
     from pixel.finetune.model_folder import default_device, load_finetuned
     from pixel.finetune.run import predict
+    from pixel.runtime import inference_autocast
 
     check_model_arguments(args)
     texts = list(args.texts)
@@ -78,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         examples = family.parse_inputs(texts, {"pair": args.pair, "question": args.question,
                                                "context": args.context})
-    for example, prediction in predict(finetuned, examples, device, args.batch_size, args.num_workers,
-                                       args.quiet):
-        if args.json:
-            print(json.dumps(family.to_json(example, prediction), ensure_ascii=False), flush=True)
-        else:
-            print(family.to_text(example, prediction), flush=True)
+    with inference_autocast(device, args.precision):
+        for example, prediction in predict(finetuned, examples, device, args.batch_size, args.num_workers,
+                                           args.quiet):
+            if args.json:
+                print(json.dumps(family.to_json(example, prediction), ensure_ascii=False), flush=True)
+            else:
+                print(family.to_text(example, prediction), flush=True)
     return 0

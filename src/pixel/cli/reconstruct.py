@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=2, help="nearest-neighbour upscaling of the strips (1-8)")
     parser.add_argument("--no-crop", action="store_true", help="show the whole strip, padding included")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    from pixel.cli.evaluate import add_precision_argument
+
+    add_precision_argument(parser)
 
 
 def shipped_model() -> Path | None:
@@ -99,13 +102,14 @@ def run(args: argparse.Namespace) -> int:
     from pixel.model.pixel import PIXELForPreTraining
     from pixel.render.choose import choose_renderer
     from pixel.render.picture import check_png_path, save_png
+    from pixel.runtime import inference_autocast
     from pixel.viz import reconstruct
 
     output = check_png_path(args.output)  # before the model is loaded
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
-    with _explain_missing_renderer_libraries():
+    with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision):
         renderer, renderer_source = choose_renderer(args.renderer, model_location, args.rendering,
                                                     args.bigram_unit)
         # Native Pango/cairo handles are created on the first render, inside reconstruct.

@@ -21,10 +21,8 @@ workers while the model encodes the previous batch, and the rows come back in in
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,9 +32,10 @@ from torch import nn
 from pixel.finetune.base import Family, Feature, Inference
 from pixel.model.pixel import PIXELModel
 from pixel.model.pooling import masked_max, masked_mean
+from pixel.runtime import INFERENCE_PRECISIONS, autocast, check_inference_precision, inference_precision
 
 POOLINGS = ("mean", "max", "cls")
-PRECISIONS = ("auto", "bf16", "fp32")
+PRECISIONS = INFERENCE_PRECISIONS  # auto: bf16 where native (pixel.runtime decides, as for predict)
 
 
 class EmbeddingEncoder(PIXELModel):
@@ -66,30 +65,6 @@ def load_encoder(model: str | os.PathLike[str], renderer: str | os.PathLike[str]
     return encoder, load_task_renderer(renderer, os.fspath(model), length)
 
 
-def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with the
-    AVX512-BF16 or AMX-BF16 instructions (elsewhere bf16 is emulated and slower than fp32)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type != "cpu":
-        return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """torch.bfloat16 for "bf16", and for "auto" where the device has native bf16 (`native_bf16`); None
-    (float32) for "fp32" and for "auto" elsewhere."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is not supported; choose one of {', '.join(PRECISIONS)}")
-    if precision == "bf16" or (precision == "auto" and native_bf16(device)):
-        return torch.bfloat16
-    return None
-
-
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
     """hidden: [B, 1 + L, D] (CLS, then the patches); attention_mask: [B, L] (1 = text or end patch) -> [B, D]
     by ``pooling`` (see the module docstring)."""
@@ -104,18 +79,17 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> to
 
 class PooledEncoder(nn.Module):
     """``encoder`` followed by ``pooling``: forward(pixel_values float [B, 3, 16, 16 L] in [0, 1],
-    attention_mask [B, L]) -> float32 [B, D]. The encoder runs under autocast to ``dtype`` (None: float32);
-    the pooling is float32."""
+    attention_mask [B, L]) -> float32 [B, D]. The encoder runs in ``precision`` ("fp32", or "bf16" autocast:
+    `pixel.runtime.autocast`); the pooling is float32."""
 
-    def __init__(self, encoder: PIXELModel, pooling: str, dtype: torch.dtype | None) -> None:
+    def __init__(self, encoder: PIXELModel, pooling: str, precision: str = "fp32") -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling {pooling!r} is not supported; choose one of {', '.join(POOLINGS)}")
-        self.encoder, self.pooling, self.dtype = encoder, pooling, dtype
+        self.encoder, self.pooling, self.precision = encoder, pooling, precision
 
     def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(pixel_values.device.type, dtype=self.dtype or torch.bfloat16,
-                            enabled=self.dtype is not None):
+        with autocast(pixel_values.device, self.precision):
             hidden = self.encoder(pixel_values, attention_mask).last_hidden_state
         return pool(hidden.float(), attention_mask, self.pooling)
 
@@ -165,6 +139,7 @@ def embed(model: str | os.PathLike[str] | nn.Module, texts: Sequence[str], pooli
         raise ValueError("no texts to embed")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    check_inference_precision(precision)
     if isinstance(model, (str, os.PathLike)):
         device = default_device(device)
         encoder, renderer = load_encoder(model, renderer, max_seq_length, device)
@@ -177,10 +152,10 @@ def embed(model: str | os.PathLike[str] | nn.Module, texts: Sequence[str], pooli
             raise ValueError("max_seq_length applies to a model folder's renderer; with a loaded model, render "
                              "with a renderer of that length")
         device = next(encoder.parameters()).device if device == "auto" else torch.device(device)
-    dtype = autocast_dtype(precision, device)
-    inference = Inference(PooledEncoder(encoder, pooling, dtype), TextFamily({}), texts, renderer, None, device,
+    precision = inference_precision(precision, device)
+    inference = Inference(PooledEncoder(encoder, pooling, precision), TextFamily({}), texts, renderer, None, device,
                           batch_size, with_targets=False, num_workers=num_workers, progress=not quiet)
     vectors = np.stack([vector for _text, vector in inference])
     if not quiet:
-        print(f"embedded {inference.summary()} ({'bf16' if dtype else 'fp32'}, {pooling} pooling)", file=sys.stderr)
+        print(f"embedded {inference.summary()} ({precision}, {pooling} pooling)", file=sys.stderr)
     return vectors

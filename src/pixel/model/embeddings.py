@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from pixel.model.config import PIXELConfig
+from pixel.model.kernels import Dropout
 from pixel.model.layers import sincos_position_table
 
 
@@ -50,7 +51,7 @@ class PIXELEmbeddings(nn.Module):
         self.position_embeddings = nn.Parameter(torch.zeros(1, config.num_patches + 1, config.hidden_size))
         self.patch_embeddings = PIXELPatchEmbeddings(config)
         # Fine-tuning (ViT) embeddings end with dropout; the original pretraining embeddings have none.
-        self.dropout = nn.Dropout(config.hidden_dropout_prob) if dropout else nn.Identity()
+        self.dropout = Dropout(config.hidden_dropout_prob) if dropout else nn.Identity()
 
     def reset_parameters(self) -> None:
         nn.init.normal_(self.cls_token, std=self.config.initializer_range)

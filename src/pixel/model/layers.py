@@ -1,4 +1,5 @@
-"""Transformer building blocks with the original's state-dict names: attention, MLP, pre-LN layer, sin-cos table.
+"""Transformer building blocks with the original's state-dict names: attention, MLP, pre-LN layer, sin-cos table
+(the kernels they run on: `pixel.model.kernels`).
 
 Shapes: B batch, T tokens (CLS + patches), D hidden size, H heads, d = D / H.
 """
@@ -10,9 +11,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
+
+from pixel.model.kernels import Dropout, Linear, attention, eager_attention
 
 # transformers 4.17 `get_extended_attention_mask`: masked keys get -10000 added to their scores.
 MASKED_SCORE = -10000.0
@@ -38,24 +40,6 @@ def attention_bias(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Te
     return ((1.0 - attention_mask.to(dtype)) * MASKED_SCORE)[:, None, None, :]
 
 
-def sdpa_attention(
-    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor, dropout_p: float
-) -> torch.Tensor:
-    """softmax(q k^T / sqrt(d) + bias) v through torch's fused kernel. q, k, v: [B, H, T, d]; bias [B, 1, 1, T]."""
-    return F.scaled_dot_product_attention(
-        query, key, value, attn_mask=bias.to(query.dtype), dropout_p=dropout_p
-    )
-
-
-def eager_attention(
-    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor, dropout_p: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same math written out; also returns the attention probabilities [B, H, T, T] (before dropout)."""
-    scores = query @ key.transpose(-1, -2) / math.sqrt(query.shape[-1]) + bias.to(query.dtype)
-    probs = scores.softmax(dim=-1)
-    return F.dropout(probs, p=dropout_p, training=dropout_p > 0) @ value, probs
-
-
 class PIXELSelfAttention(nn.Module):
     """Multi-head self-attention with separate query/key/value projections (keys as the original)."""
 
@@ -66,9 +50,9 @@ class PIXELSelfAttention(nn.Module):
                 f"hidden size {hidden_size} is not a multiple of the number of heads {num_heads}"
             )
         self.num_heads = num_heads
-        self.query = nn.Linear(hidden_size, hidden_size, bias=qkv_bias)
-        self.key = nn.Linear(hidden_size, hidden_size, bias=qkv_bias)
-        self.value = nn.Linear(hidden_size, hidden_size, bias=qkv_bias)
+        self.query = Linear(hidden_size, hidden_size, bias=qkv_bias)
+        self.key = Linear(hidden_size, hidden_size, bias=qkv_bias)
+        self.value = Linear(hidden_size, hidden_size, bias=qkv_bias)
         self.dropout_prob = dropout
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,15 +71,15 @@ class PIXELSelfAttention(nn.Module):
         if output_attentions:
             context, probs = eager_attention(query, key, value, bias, dropout_p)
         else:
-            context = sdpa_attention(query, key, value, bias, dropout_p)
+            context = attention(query, key, value, bias, dropout_p)
         return context.transpose(1, 2).flatten(2), probs
 
 
 class PIXELSelfOutput(nn.Module):
     def __init__(self, hidden_size: int, dropout: float) -> None:
         super().__init__()
-        self.dense = nn.Linear(hidden_size, hidden_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dense = Linear(hidden_size, hidden_size)
+        self.dropout = Dropout(dropout)
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense(context))
@@ -121,7 +105,7 @@ class PIXELAttention(nn.Module):
 class PIXELIntermediate(nn.Module):
     def __init__(self, hidden_size: int, intermediate_size: int, hidden_act: str) -> None:
         super().__init__()
-        self.dense = nn.Linear(hidden_size, intermediate_size)
+        self.dense = Linear(hidden_size, intermediate_size)
         self.act = activation(hidden_act)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -131,8 +115,8 @@ class PIXELIntermediate(nn.Module):
 class PIXELOutput(nn.Module):
     def __init__(self, hidden_size: int, intermediate_size: int, dropout: float) -> None:
         super().__init__()
-        self.dense = nn.Linear(intermediate_size, hidden_size)
-        self.dropout = nn.Dropout(dropout)
+        self.dense = Linear(intermediate_size, hidden_size)
+        self.dropout = Dropout(dropout)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense(hidden))

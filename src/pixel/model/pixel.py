@@ -23,6 +23,7 @@ from pixel.model.embeddings import (
     random_masking_noise,
     shuffle_and_keep,
 )
+from pixel.model.kernels import Linear
 from pixel.model.layers import PIXELLayer, attention_bias, run_layers, sincos_position_table
 from pixel.model.outputs import PIXELDecoderOutput, PIXELForPreTrainingOutput, PIXELModelOutput
 
@@ -329,7 +330,7 @@ class PIXELDecoder(nn.Module):
         self.decoder_pos_embed = nn.Parameter(
             torch.zeros(1, config.num_patches + 1, dim), requires_grad=False
         )
-        self.decoder_embed = nn.Linear(config.hidden_size, dim)
+        self.decoder_embed = Linear(config.hidden_size, dim)
         self.decoder_layers = nn.ModuleList(
             PIXELLayer(
                 dim,
@@ -346,7 +347,7 @@ class PIXELDecoder(nn.Module):
         self.decoder_norm = nn.LayerNorm(
             dim, eps=1e-5
         )  # torch's default eps, unlike the rest (as the original)
-        self.decoder_pred = nn.Linear(dim, config.patch_size**2 * config.num_channels)
+        self.decoder_pred = Linear(dim, config.patch_size**2 * config.num_channels)
         self.gradient_checkpointing = False
 
     def reset_parameters(self) -> None:

@@ -231,11 +231,15 @@ def read_model_weights(model: nn.Module, checkpoint: str | os.PathLike) -> dict[
     return state
 
 
+_IMPLEMENTATION_FLAGS = ("fused", "foreach", "capturable", "differentiable")
+
+
 def load_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer, checkpoint: str | os.PathLike) -> None:
     saved = read_optimizer_state(model, optimizer, checkpoint)
     named = _named_groups(model, optimizer)
     for group, saved_group, pairs in zip(optimizer.param_groups, saved["param_groups"], named, strict=True):
-        group.update({k: v for k, v in saved_group.items() if k != "params"})
+        # Hyperparameters come from the checkpoint; how the update is computed (fused...) stays this run's.
+        group.update({k: v for k, v in saved_group.items() if k not in ("params", *_IMPLEMENTATION_FLAGS)})
         for name, param in pairs:
             if name in saved["state"]:
                 optimizer.state[param] = {k: _like(v, param) for k, v in saved["state"][name].items()}

@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, IterableDataset
 
 from pixel.io import atomic_folder
+from pixel.runtime import PRECISIONS, autocast, cpu_training
 from pixel.train import checkpoint as ckpt
 from pixel.train.distributed import (
     all_reduce_mean,
@@ -109,7 +110,7 @@ class TrainerConfig:
     early_stopping_patience: int = 0
 
     def validate(self) -> None:
-        if self.precision not in ("fp32", "bf16", "fp16"):
+        if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.distributed not in ("ddp", "fsdp"):
             raise ValueError(f"distributed must be ddp or fsdp, got {self.distributed!r}")
@@ -204,10 +205,7 @@ class Trainer:
         return model
 
     def _autocast(self):
-        if self.config.precision == "fp32":
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if self.config.precision == "bf16" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype)
+        return autocast(self.device, self.config.precision)
 
     def _loader(self) -> DataLoader:
         dataset = self.task.train_dataset(self.context.rank, self.context.world_size,
@@ -221,7 +219,12 @@ class Trainer:
     # ------------------------------------------------------------------------------------------ loop
 
     def train(self) -> dict[str, Any]:
-        """Run until max_steps; returns the last logged metrics."""
+        """Run until max_steps; returns the last logged metrics. On a CPU with `pixel.runtime.cpu_training`'s
+        threads and allocator setting."""
+        with cpu_training(self.config.num_workers) if self.device.type == "cpu" else contextlib.nullcontext():
+            return self._train()
+
+    def _train(self) -> dict[str, Any]:
         config, context = self.config, self.context
         model = self._wrap_model()
         model.train()
