@@ -35,6 +35,14 @@ def test_inference_precision_auto_is_bf16_exactly_where_it_is_native(monkeypatch
         runtime.inference_precision("half", "cpu")
 
 
+def test_auto_keeps_narrow_models_in_fp32_on_a_cpu_only(monkeypatch) -> None:
+    monkeypatch.setattr(runtime, "native_bf16", lambda device: True)
+    assert runtime.inference_precision("auto", "cpu", hidden_size=192) == "fp32"  # bf16 is slower there
+    assert runtime.inference_precision("auto", "cpu", hidden_size=768) == "bf16"
+    assert runtime.inference_precision("auto", "cuda", hidden_size=192) == "bf16"
+    assert runtime.inference_precision("bf16", "cpu", hidden_size=192) == "bf16"  # asked for: as asked
+
+
 def test_autocast_contexts() -> None:
     x = torch.randn(3, 4)
     layer = torch.nn.Linear(4, 2)

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
-    with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision):
+    with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision, model):
         renderer, renderer_source = choose_renderer(args.renderer, model_location, args.rendering,
                                                     args.bigram_unit)
         # Native Pango/cairo handles are created on the first render, inside reconstruct.
