@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pixel.cli.options import decode_utf8, read_stdin, stdin_is_piped
+from pixel.cli.options import add_precision_argument, decode_utf8, read_stdin, stdin_is_piped
 
 HELP = ("Sentence embeddings: pixel embed --model DIR TEXT... | --file FILE (one per line) | --jsonl FILE "
         "[--field text] | stdin --output OUT.npy|OUT.safetensors; --retrieval A B (line i of A translates "
@@ -17,7 +17,7 @@ OUTPUT_SUFFIXES = (".npy", ".safetensors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pixel.embedding.encode import POOLINGS, PRECISIONS
+    from pixel.embedding.encode import POOLINGS
 
     parser.add_argument("--model", required=True, help="any PIXEL folder or Hub id: a pretraining checkpoint, a "
                                                        "PIXELModel or a fine-tuned model (its encoder)")
@@ -37,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-field", "--label_field", help="field of --jsonl holding the label of --scatter")
     parser.add_argument("--pooling", choices=POOLINGS, default="mean",
                         help="mean (default) or max over the text patches and the end patch, or the CLS token")
-    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
-                        help="auto (default): bf16 where the CPU or GPU computes it natively, else fp32")
+    add_precision_argument(parser)
     parser.add_argument("--max-seq-length", "--max_seq_length", type=int, metavar="L",
                         help="patches per strip (default: the model's); short texts embed faster in short strips, "
                              "with the same vectors")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pixel.cli.options import add_precision_argument
+
 HELP = ("Evaluate a fine-tuned model: pixel evaluate --model DIR (--data FILE | --dataset NAME [--dataset_config "
         "CONFIG] [--split test]) [--output PREDICTIONS.jsonl]; under attack: --attack KIND|all [--severity S]")
 
@@ -31,15 +33,6 @@ def check_model_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
     if args.num_workers is not None and args.num_workers < 0:
         raise ValueError(f"--num-workers must be >= 0, got {args.num_workers}")
-
-
-def add_precision_argument(parser: argparse.ArgumentParser) -> None:
-    """--precision of the inference commands (pixel.runtime.inference_precision decides what auto means)."""
-    from pixel.runtime import INFERENCE_PRECISIONS
-
-    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
-                        help="auto (default): bf16 autocast on GPUs and on CPUs with native bf16 (AVX-512 BF16, "
-                             "AMX), else fp32; fp32 to opt out")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

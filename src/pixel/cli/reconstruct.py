@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from pixel.cli.options import add_rendering_arguments
+from pixel.cli.options import add_precision_argument, add_rendering_arguments
 from pixel.resolve import is_repo_id
 
 HELP = "render a text, mask patches and draw a pretraining model's reconstruction (prints the loss)"
@@ -44,8 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=2, help="nearest-neighbour upscaling of the strips (1-8)")
     parser.add_argument("--no-crop", action="store_true", help="show the whole strip, padding included")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
-    from pixel.cli.evaluate import add_precision_argument
-
     add_precision_argument(parser)
 
 

@@ -32,10 +32,9 @@ from torch import nn
 from pixel.finetune.base import Family, Feature, Inference
 from pixel.model.pixel import PIXELModel
 from pixel.model.pooling import masked_max, masked_mean
-from pixel.runtime import INFERENCE_PRECISIONS, autocast, check_inference_precision, inference_precision
+from pixel.runtime import autocast, check_inference_precision, inference_precision
 
 POOLINGS = ("mean", "max", "cls")
-PRECISIONS = INFERENCE_PRECISIONS  # auto: bf16 where native (pixel.runtime decides, as for predict)
 
 
 class EmbeddingEncoder(PIXELModel):
