@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
         max_span_length = 1 if Path(model_location).resolve() == SHIPPED_MODEL else 6
 
     import numpy as np
-    import torch
 
+    from pixel.finetune.model_folder import default_device
     from pixel.model.pixel import PIXELForPreTraining
     from pixel.render.choose import choose_renderer
     from pixel.render.picture import check_png_path, save_png
@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from pixel.viz import reconstruct
 
     output = check_png_path(args.output)  # before the model is loaded
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)
+    device = default_device(args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
     with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision, model):
         renderer, renderer_source = choose_renderer(args.renderer, model_location, args.rendering,
