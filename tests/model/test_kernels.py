@@ -60,6 +60,31 @@ def test_dropout_attention_in_bf16_follows_the_textbook_in_bf16() -> None:
         torch.testing.assert_close(a.float(), b, atol=5e-2, rtol=5e-2)
 
 
+@pytest.mark.parametrize("block", [2 * 24 * 24, 1 << 20])  # steps of 2 heads (across examples), all at once
+def test_blocked_attention_is_the_textbook_attention(block, monkeypatch) -> None:
+    monkeypatch.setattr(kernels, "_BLOCK_ELEMENTS", block)
+    query, key, value, bias = (t.detach() for t in qkv())
+    expected = textbook(query, key, value, bias, torch.ones(2, 3, 24, 24), 0.0)
+    torch.testing.assert_close(kernels.blocked_attention(query, key, value, bias), expected, atol=1e-6, rtol=1e-5)
+    got = kernels.blocked_attention(*(t.bfloat16() for t in (query, key, value)), bias)
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), expected, atol=3e-2, rtol=3e-2)
+
+
+def test_bf16_linear_gelu_is_the_exact_gelu_of_the_linear_layer() -> None:
+    generator = torch.Generator().manual_seed(0)
+    x, weight, bias = (torch.randn(shape, generator=generator) for shape in ((5, 40, 32), (96, 32), (96,)))
+    expected = F.gelu(F.linear(x, weight, bias))  # exact erf GELU (tanh's differs by up to 5e-4 here)
+    assert not kernels.bf16_linear_gelu_applies(x, weight)  # fp32: the plain layers
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert kernels.bf16_linear_gelu_applies(x, weight)
+        got = kernels.bf16_linear_gelu(x, weight, bias)
+    assert got.dtype == torch.bfloat16 and got.shape == (5, 40, 96)
+    torch.testing.assert_close(got.float(), expected, atol=6e-2, rtol=2e-2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not kernels.bf16_linear_gelu_applies(x, weight.requires_grad_())  # autograd: the plain layers
+
+
 def test_dropout_statistics_are_those_of_torch_dropout() -> None:
     """With v = I the context is the dropped, rescaled probabilities themselves: a share P of them is zero
     (independently drawn, binomial), the rest is the probability / (1 - P), and the mean over draws is unbiased."""
@@ -158,6 +183,15 @@ def test_kernel_choice_per_call(monkeypatch) -> None:
     calls.clear()
     model.train()(*batch[:2])
     assert set(calls) == {"dropout"}
+    calls.clear()
+    monkeypatch.setattr(kernels, "blocked_attention", lambda *a: calls.append("blocked") or a[0])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad():
+            model.eval()(*batch[:2])  # bf16 inference on a CPU
+        assert set(calls) == {"blocked"}
+        calls.clear()
+        model.eval()(*batch[:2])  # with autograd: the fused kernel
+    assert set(calls) == {"sdpa"}
 
 
 def test_gradient_checkpointing_redraws_the_same_dropout_masks() -> None:
@@ -206,3 +240,19 @@ def test_dropout_statistics_and_gradient(dtype) -> None:
     assert torch.equal(x.grad, out.detach())  # d out / d x = keep / (1 - p): the output itself for x = 1
     assert torch.equal(layer.eval()(x), x)
     assert torch.equal(kernels.Dropout(1.0)(x), torch.zeros_like(x))
+
+
+def test_bf16_inference_kernels_give_the_model_output_of_bf16_autocast() -> None:
+    """bf16 inference (blocked attention, fused GELU) against fp32 and against bf16 with autograd (SDPA, plain
+    GELU): both bf16 paths are as close to fp32 as each other."""
+    model, (pixel_values, attention_mask, _) = tiny_model(P).eval(), pretraining_batch()
+    with torch.no_grad():
+        fp32 = model.vit(pixel_values, attention_mask=attention_mask).last_hidden_state
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad():
+            inference = model.vit(pixel_values, attention_mask=attention_mask).last_hidden_state.float()
+        plain = model.vit(pixel_values, attention_mask=attention_mask).last_hidden_state.float().detach()
+    assert fp32.abs().mean() > 0.1
+    for bf16 in (inference, plain):
+        torch.testing.assert_close(bf16, fp32, atol=0.1, rtol=0.05)
+    assert (inference - fp32).abs().mean() < 1.5 * (plain - fp32).abs().mean() + 1e-3

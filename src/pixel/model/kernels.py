@@ -1,5 +1,6 @@
-"""The fastest correct kernel for each call: attention (fused SDPA, or own dropout attention on CPU), dropout
-(numpy's random numbers on CPU) and linear layers (oneDNN for fp32 on CPU).
+"""The fastest correct kernel for each call: attention (fused SDPA, or own kernels on a CPU for dropout and for bf16
+inference), dropout (numpy's random numbers on CPU) and linear layers (oneDNN for fp32 on CPU, and for the fused
+linear + GELU of bf16 inference).
 
 Shapes: B batch, H heads, T tokens, d head size; bias is the additive key mask [B, 1, 1, T] (0 or -10000).
 Every path computes softmax(q k^T / sqrt(d) + bias) v (with dropout on the probabilities in training); they
@@ -24,11 +25,20 @@ def attention(
 
     Without dropout, and on accelerators (whose flash / memory-efficient kernels fuse dropout), torch's SDPA.
     With dropout on a CPU, SDPA falls back to an unfused path that is slower than the textbook attention;
-    `dropout_attention` is faster than both and stores less (benchmarks/model.py measures all three).
+    `dropout_attention` is faster than both and stores less (benchmarks/model.py measures all three). bf16
+    inference on a CPU: `blocked_attention` (2x SDPA's CPU flash kernel at pixel-base's shapes).
     """
-    if dropout_p == 0.0 or query.device.type != "cpu" or torch.compiler.is_compiling():
+    if query.device.type != "cpu" or torch.compiler.is_compiling():
         return sdpa_attention(query, key, value, bias, dropout_p)
-    return dropout_attention(query, key, value, bias, dropout_p)
+    if dropout_p > 0.0:
+        return dropout_attention(query, key, value, bias, dropout_p)
+    if query.dtype == torch.bfloat16 and not _needs_grad(query, key, value):
+        return blocked_attention(query, key, value, bias)
+    return sdpa_attention(query, key, value, bias, dropout_p)
+
+
+def _needs_grad(*tensors: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 def sdpa_attention(
@@ -45,6 +55,28 @@ def eager_attention(
     scores = query @ key.transpose(-1, -2) / math.sqrt(query.shape[-1]) + bias.to(query.dtype)
     probs = scores.softmax(dim=-1)
     return F.dropout(probs, p=dropout_p, training=dropout_p > 0) @ value, probs
+
+
+# Heads per step of `blocked_attention`: ~1M scores (3 heads of pixel-base's 530 tokens, 2 MB in bf16).
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def blocked_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The textbook attention a few heads at a time (no autograd), q, k, v [B, H, T, d] -> [B, H, T, d].
+
+    Each step's T x T scores stay in the CPU's cache from the scores matmul through softmax to the context
+    matmul. In bf16, as autocast runs the original's attention: probabilities rounded to bf16 before @ v.
+    """
+    batch, heads, tokens, dim = query.shape
+    query = (query * (1.0 / math.sqrt(dim))).flatten(0, 1)
+    key_t, value = key.flatten(0, 1).transpose(-1, -2), value.flatten(0, 1)
+    bias = bias.to(query.dtype).expand(batch, heads, 1, tokens).flatten(0, 1)
+    context = torch.empty_like(value)
+    step = max(1, _BLOCK_ELEMENTS // (tokens * tokens))
+    for start in range(0, batch * heads, step):
+        i = slice(start, start + step)
+        torch.bmm(torch.baddbmm(bias[i], query[i], key_t[i]).softmax(-1), value[i], out=context[i])
+    return context.view(batch, heads, tokens, dim)
 
 
 def dropout_attention(
@@ -241,6 +273,23 @@ class _OneDNNLinear(torch.autograd.Function):
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_bias = flat_grad.sum(0)
         return grad_x, grad_weight, grad_bias
+
+
+def bf16_linear_gelu_applies(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether `bf16_linear_gelu` computes ``F.gelu(linear(x, weight, ...))`` here: bf16 autocast on a CPU,
+    no autograd (inference)."""
+    return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+            and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _needs_grad(x, weight)
+            and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling())
+
+
+def bf16_linear_gelu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """exact (erf) GELU of x [..., in] @ weight [out, in]^T + bias -> [..., out] in bf16, through oneDNN's linear
+    with the GELU fused into it: the activations are written once instead of three times, and the GELU is
+    computed on the fp32 accumulator before the rounding to bf16. No autograd (see `bf16_linear_gelu_applies`)."""
+    bf16 = torch.bfloat16
+    return torch.ops.mkldnn._linear_pointwise(x.to(bf16), weight.to(bf16), None if bias is None else bias.to(bf16),
+                                              "gelu", [], "none")
 
 
 class Linear(nn.Linear):

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from pixel.model.kernels import Dropout, Linear, attention, eager_attention
+from pixel.model.kernels import (Dropout, Linear, attention, bf16_linear_gelu, bf16_linear_gelu_applies,
+                                 eager_attention)
 
 # transformers 4.17 `get_extended_attention_mask`: masked keys get -10000 added to their scores.
 MASKED_SCORE = -10000.0
@@ -107,8 +108,11 @@ class PIXELIntermediate(nn.Module):
         super().__init__()
         self.dense = Linear(hidden_size, intermediate_size)
         self.act = activation(hidden_act)
+        self.exact_gelu = hidden_act == "gelu"
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        if self.exact_gelu and bf16_linear_gelu_applies(hidden, self.dense.weight):
+            return bf16_linear_gelu(hidden, self.dense.weight, self.dense.bias)
         return self.act(self.dense(hidden))
 
 
