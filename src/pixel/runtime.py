@@ -61,22 +61,14 @@ def check_inference_precision(precision: str) -> None:
         raise ValueError(f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {precision!r}")
 
 
-# On a CPU, bf16 autocast pays only for wide layers: end to end (render + encoder, benchmarks/model.py e2e)
-# pixel-base (768) ran 2.3x faster in bf16 here, a 192-wide model 0.47x as fast (casts cost more than the
-# small matmuls save).
-MIN_CPU_BF16_WIDTH = 512
+def inference_precision(device: torch.device | str, precision: str) -> str:
+    """The precision an inference command runs in: ``auto`` -> bf16 where `native_bf16`, else fp32.
 
-
-def inference_precision(precision: str, device: torch.device | str, hidden_size: int | None = None) -> str:
-    """The precision an inference command runs in: ``auto`` -> bf16 where `native_bf16` (on a CPU only for
-    models of ``hidden_size`` >= `MIN_CPU_BF16_WIDTH`; None = unknown width, wide enough), else fp32."""
-    import torch
-
+    On this repo's AVX-512 BF16 CPU, end to end (render + encoder, benchmarks/model.py e2e, docs/speed.md)
+    bf16 ran 1.6x faster than fp32 at pixel-tiny's width 192 and 2.5x at pixel-base's encoder."""
     check_inference_precision(precision)
     if precision == "auto":
-        narrow_on_cpu = torch.device(device).type == "cpu" and hidden_size is not None and \
-            hidden_size < MIN_CPU_BF16_WIDTH
-        return "bf16" if native_bf16(device) and not narrow_on_cpu else "fp32"
+        return "bf16" if native_bf16(device) else "fp32"
     return precision
 
 
@@ -92,10 +84,9 @@ def autocast(device: torch.device | str, precision: str) -> contextlib.AbstractC
     return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
-def inference_autocast(device: torch.device | str, precision: str, model: torch.nn.Module) -> contextlib.AbstractContextManager:
-    """`autocast` in the `inference_precision` of an inference command's ``--precision`` for ``model`` (a PIXEL
-    model or head: its ``config.hidden_size`` decides on a CPU)."""
-    return autocast(device, inference_precision(precision, device, model.config.hidden_size))
+def inference_autocast(device: torch.device | str, precision: str) -> contextlib.AbstractContextManager:
+    """`autocast` in the `inference_precision` of an inference command's ``--precision``."""
+    return autocast(device, inference_precision(device, precision))
 
 
 # glibc mallopt parameters

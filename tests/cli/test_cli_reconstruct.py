@@ -53,14 +53,13 @@ def test_reconstruct_runs_in_bf16_where_it_is_native_unless_told_fp32(model_dir,
         return real_reconstruct(*args, **kwargs)
 
     monkeypatch.setattr(pixel.viz, "reconstruct", spy)
-    for min_width, flags in ((0, []), (0, ["--precision", "fp32"]), (0, ["--precision", "bf16"]), (10**6, [])):
-        monkeypatch.setattr(runtime, "MIN_CPU_BF16_WIDTH", min_width)
+    for native_bf16, flags in ((True, []), (True, ["--precision", "fp32"]), (True, ["--precision", "bf16"]), (False, [])):
+        monkeypatch.setattr(runtime, "native_bf16", lambda device, native=native_bf16: native)
         assert main(["reconstruct", "Hello world, pixels!", "--model", str(model_dir), "-o", str(tmp_path / "r.png"),
                      "--max-seq-length", "64", *flags]) == 0
         assert math.isfinite(_loss(capsys.readouterr().out))
-    native = torch.bfloat16 if runtime.native_bf16("cpu") else torch.float32
-    # auto: bf16 where native for a model wide enough; fp32 for one narrower than MIN_CPU_BF16_WIDTH
-    assert seen == [native, torch.float32, torch.bfloat16, torch.float32]
+    # auto: bf16 where the CPU computes it natively, else fp32
+    assert seen == [torch.bfloat16, torch.float32, torch.bfloat16, torch.float32]
 
 
 def test_reconstruct_uses_the_renderer_saved_with_the_model(model_dir, tmp_path, capsys):

@@ -92,8 +92,8 @@ def test_bf16_is_close_to_fp32(pretrained):
 def test_auto_precision_is_bf16_exactly_where_it_is_native():
     # the one decision of pixel.runtime, as for predict / evaluate / reconstruct
     cpu = torch.device("cpu")
-    assert inference_precision("fp32", cpu) == "fp32" and inference_precision("bf16", cpu) == "bf16"
-    assert (inference_precision("auto", cpu) == "bf16") == native_bf16(cpu)
+    assert inference_precision(cpu, "fp32") == "fp32" and inference_precision(cpu, "bf16") == "bf16"
+    assert (inference_precision(cpu, "auto") == "bf16") == native_bf16(cpu)
     with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
         embed(object(), ["a text"], precision="fp16")
 

@@ -68,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.attack:
         from pixel.cli.attack import evaluate_under_attack
 
-        with inference_autocast(device, args.precision, finetuned.model):
+        with inference_autocast(device, args.precision):
             return evaluate_under_attack(args, finetuned, source, folder, name, device)
     output = Path(args.output) if args.output else folder / f"predictions_{name}.jsonl"
-    with inference_autocast(device, args.precision, finetuned.model):
+    with inference_autocast(device, args.precision):
         metrics, _ = evaluate_file(finetuned, source, device, args.batch_size, output, args.num_workers,
                                    args.quiet)
     print(json.dumps({"task": finetuned.family.name, "data": str(source), **metrics}, sort_keys=True))

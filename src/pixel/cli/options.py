@@ -55,11 +55,11 @@ def add_rendering_arguments(parser: argparse.ArgumentParser, default: str | None
 
 def add_precision_argument(parser: argparse.ArgumentParser) -> None:
     """--precision of the inference commands (pixel.runtime.inference_precision decides what auto means)."""
-    from pixel.runtime import INFERENCE_PRECISIONS, MIN_CPU_BF16_WIDTH
+    from pixel.runtime import INFERENCE_PRECISIONS
 
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
-                        help="auto (default): bf16 autocast on GPUs, and on CPUs with native bf16 (AVX-512 BF16, "
-                             f"AMX) for models at least {MIN_CPU_BF16_WIDTH} wide; else fp32. fp32 / bf16 force it")
+                        help="auto (default): bf16 autocast on GPUs and on CPUs with native bf16 (AVX-512 BF16, "
+                             "AMX), else fp32. fp32 / bf16 force it")
 
 
 def stdin_is_piped() -> bool:

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         examples = family.parse_inputs(texts, {"pair": args.pair, "question": args.question,
                                                "context": args.context})
-    with inference_autocast(device, args.precision, finetuned.model):
+    with inference_autocast(device, args.precision):
         for example, prediction in predict(finetuned, examples, device, args.batch_size, args.num_workers,
                                            args.quiet):
             if args.json:

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     output = check_png_path(args.output)  # before the model is loaded
     device = default_device(args.device)
     model = PIXELForPreTraining.from_pretrained(model_location).to(device)
-    with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision, model):
+    with _explain_missing_renderer_libraries(), inference_autocast(device, args.precision):
         renderer, renderer_source = choose_renderer(args.renderer, model_location, args.rendering,
                                                     args.bigram_unit)
         # Native Pango/cairo handles are created on the first render, inside reconstruct.

@@ -151,7 +151,7 @@ def embed(model: str | os.PathLike[str] | nn.Module, texts: Sequence[str], pooli
             raise ValueError("max_seq_length applies to a model folder's renderer; with a loaded model, render "
                              "with a renderer of that length")
         device = next(encoder.parameters()).device if device == "auto" else torch.device(device)
-    precision = inference_precision(precision, device, encoder.config.hidden_size)
+    precision = inference_precision(device, precision)
     inference = Inference(PooledEncoder(encoder, pooling, precision), TextFamily({}), texts, renderer, None, device,
                           batch_size, with_targets=False, num_workers=num_workers, progress=not quiet)
     vectors = np.stack([vector for _text, vector in inference])
