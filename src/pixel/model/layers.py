@@ -14,8 +14,14 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from pixel.model.kernels import (Dropout, Linear, attention, bf16_linear_gelu, bf16_linear_gelu_applies,
-                                 eager_attention)
+from pixel.model.kernels import (
+    Dropout,
+    Linear,
+    attention,
+    bf16_linear_gelu,
+    bf16_linear_gelu_applies,
+    eager_attention,
+)
 
 # transformers 4.17 `get_extended_attention_mask`: masked keys get -10000 added to their scores.
 MASKED_SCORE = -10000.0
