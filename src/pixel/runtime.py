@@ -65,7 +65,7 @@ def inference_precision(device: torch.device | str, precision: str) -> str:
     """The precision an inference command runs in: ``auto`` -> bf16 where `native_bf16`, else fp32.
 
     On this repo's AVX-512 BF16 CPU, end to end (render + encoder, benchmarks/model.py e2e, docs/speed.md)
-    bf16 ran 1.6x faster than fp32 at pixel-tiny's width 192 and 2.5x at pixel-base's encoder."""
+    bf16 ran 1.55x faster than fp32 at pixel-tiny's width 192 and 2.0x at pixel-base's."""
     check_inference_precision(precision)
     if precision == "auto":
         return "bf16" if native_bf16(device) else "fp32"
